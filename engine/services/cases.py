@@ -1,0 +1,265 @@
+"""Cases: start, read, list, timeline, diagram, messages, cancel."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+import forms
+
+from .. import audit
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..models import Case, Enterprise, Event, Task
+from . import deployments, steps
+from .actors import Actor
+
+
+def _visible(actor: Actor, case: Case) -> bool:
+    return actor.is_staff or (
+        actor.role == "enterprise" and case.enterprise_id == actor.enterprise_id
+    )
+
+
+def get_case(session: Session, actor: Actor, ref: str | int) -> Case:
+    """By id or case number; an enterprise gets 404 for another enterprise's case."""
+    text = str(ref)
+    if text.isdigit():
+        case = session.get(Case, int(text))
+    else:
+        case = session.scalars(select(Case).where(Case.case_number == text.upper())).first()
+    if case is None or not _visible(actor, case):
+        raise NotFound("案件不存在 (no such case)")
+    return case
+
+
+def validate_form_data(
+    session: Session, form_key: str | None, data: dict, case_id: int | None
+) -> None:
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            "data 必须是对象 (data must be an object)", {"data": ["必须是 JSON 对象"]}
+        )
+    if not form_key:
+        return
+    schema = forms.load_form(form_key)
+    attachment_ids = None
+    if case_id is not None:
+        from ..models import Attachment
+
+        attachment_ids = set(
+            session.scalars(select(Attachment.id).where(Attachment.case_id == case_id))
+        )
+    errors = forms.validate(schema, data, attachment_ids=attachment_ids)
+    if errors:
+        raise InvalidInput("表单数据无效 (form data is invalid)", errors)
+
+
+def start_case(
+    session: Session,
+    actor: Actor,
+    definition_key: str,
+    project_name: str,
+    data: dict,
+    now: datetime,
+    version: int | None = None,
+    enterprise_id: int | None = None,
+) -> Case:
+    """Start a case: validate the start form, run until every path waits, write the first step."""
+    if actor.role == "enterprise":
+        if enterprise_id not in (None, actor.enterprise_id):
+            raise Forbidden("企业只能为本企业发起案件 (enterprises start cases for themselves)")
+        enterprise_id = actor.enterprise_id
+    elif actor.role == "analyst":
+        raise Forbidden("分析员不能发起案件 (analysts do not start cases)")
+    if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
+        raise InvalidInput("企业不存在 (no such enterprise)", {"enterprise_id": ["企业不存在"]})
+    if not project_name or not project_name.strip():
+        raise InvalidInput(
+            "项目名称必填 (project name is required)", {"project_name": ["此项为必填项"]}
+        )
+    definition = deployments.get_definition(session, definition_key, version)
+    validate_form_data(session, definition.start_form_key, data, None)
+    spec_refs = steps.resolve_spec_refs(session, definition)
+
+    case = Case(
+        case_number=f"TMP-{uuid.uuid4().hex[:20]}",
+        definition_id=definition.id,
+        spec_refs=spec_refs,
+        enterprise_id=enterprise_id,
+        project_name=project_name.strip()[:300],
+        project_code=str(data.get("project_code"))[:40] if data.get("project_code") else None,
+        status="running",
+        started_by=actor.username,
+        started_at=now,
+        lock_version=0,
+        event_count=0,
+        last_event_hash="",
+        summary={},
+    )
+    session.add(case)
+    session.flush()
+    case.case_number = f"HZ-{now.year}-{case.id:06d}"
+    case.definition = definition
+
+    ctx = steps.StepContext(session, case, actor.username, now)
+    top, subprocess_specs = steps.specs_for(session, case)
+    steps.record(
+        ctx,
+        "case.started",
+        {
+            "definition": {"key": definition.key, "version": definition.version},
+            "project_name": case.project_name,
+            "data": data,
+        },
+    )
+    workflow = steps.runtime().start(
+        top, subprocess_specs, {**data, "project_name": case.project_name}
+    )
+    steps.finish(ctx, workflow)
+    return case
+
+
+def list_cases(
+    session: Session,
+    actor: Actor,
+    status: str | None = None,
+    stage: str | None = None,
+    q: str | None = None,
+    page_size: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[Case], str | None]:
+    """Newest first, keyset-paginated (stable under inserts); never loads workflow state."""
+    query = select(Case)
+    if actor.role == "enterprise":
+        query = query.where(Case.enterprise_id == actor.enterprise_id)
+    if status:
+        query = query.where(Case.status == status)
+    if stage:
+        query = query.where(Case.stage == stage)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.outerjoin(Enterprise, Case.enterprise_id == Enterprise.id).where(
+            or_(
+                Case.case_number.ilike(like),
+                Case.project_name.ilike(like),
+                Case.project_code.ilike(like),
+                Case.permit_numbers.ilike(like),
+                Enterprise.name.ilike(like),
+            )
+        )
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(Case.id < int(after[0]))
+    rows = list(session.scalars(query.order_by(Case.id.desc()).limit(page_size + 1)))
+    next_cursor = encode_cursor([rows[page_size - 1].id]) if len(rows) > page_size else None
+    return rows[:page_size], next_cursor
+
+
+def encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> list | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or not values:
+            raise ValueError
+        return values
+    except (ValueError, json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("cursor 无效 (invalid cursor)", {"cursor": ["无效的分页游标"]}) from None
+
+
+def open_tasks(session: Session, case: Case) -> list[Task]:
+    return list(
+        session.scalars(
+            select(Task)
+            .where(Task.case_id == case.id, Task.status.in_(steps.OPEN))
+            .order_by(Task.id)
+        )
+    )
+
+
+def timeline(session: Session, actor: Actor, ref: str | int) -> list[Event]:
+    case = get_case(session, actor, ref)
+    return list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)))
+
+
+def case_data(session: Session, case: Case) -> dict:
+    workflow = steps.load_workflow(session, case)
+    return steps.runtime().data(workflow)
+
+
+def diagram(session: Session, actor: Actor, ref: str | int) -> dict:
+    case = get_case(session, actor, ref)
+    workflow = steps.load_workflow(session, case)
+    active, completed = steps.runtime().element_states(workflow)
+    completed_elements = set(
+        session.scalars(
+            select(Task.element_id)
+            .where(Task.case_id == case.id, Task.status == "completed")
+            .distinct()
+        )
+    )
+    return {
+        "xml": case.definition.file.content,
+        "active": active,
+        "completed": sorted((set(completed) | completed_elements) - set(active)),
+    }
+
+
+def send_message(
+    session: Session, actor: Actor, ref: str | int, name: str, data: dict, now: datetime
+) -> Case:
+    """Correlate a BPMN message to the case; Conflict when no path waits for it."""
+    case = get_case(session, actor, ref)
+    if case.status != "running":
+        raise Conflict("案件已结束 (the case is not running)")
+
+    def deliver(ctx, workflow):
+        if not steps.runtime().correlate(workflow, name, data or {}):
+            raise Conflict(
+                f"案件没有等待消息 '{name}' (no path of the case waits for this message)"
+            )
+        steps.record(ctx, "message.received", {"name": name, "data": data or {}})
+
+    case, _ = steps.act(session, case.id, actor.username, now, deliver)
+    return case
+
+
+def cancel_case(session: Session, actor: Actor, ref: str | int, reason: str, now: datetime) -> Case:
+    if actor.role != "admin":
+        raise Forbidden("只有管理员可以撤销案件 (admins only)")
+    if not reason or not reason.strip():
+        raise InvalidInput("撤销原因必填 (a reason is required)", {"reason": ["此项为必填项"]})
+    case = steps.lock_case(session, get_case(session, actor, ref).id)
+    if case.status != "running":
+        raise Conflict("案件已结束 (the case is not running)")
+    ctx = steps.StepContext(session, case, actor.username, now)
+    steps.cancel_open_tasks(ctx)
+    case.status = "cancelled"
+    case.completed_at = now
+    steps.record(ctx, "case.cancelled", {"reason": reason.strip()})
+    case.lock_version += 1
+    return case
+
+
+def verify_audit(session: Session, ref: str | int) -> tuple[int, int | None]:
+    """(events checked, seq of the first broken event or None)."""
+    from .actors import SYSTEM
+
+    case = get_case(session, SYSTEM, ref)
+    events = list(
+        session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
+    )
+    broken = audit.first_broken(events)
+    if broken is None and events and events[-1].hash != case.last_event_hash:
+        broken = events[-1].seq
+    return len(events), broken

@@ -1,0 +1,220 @@
+"""The inbox: list, read, claim, unclaim, assign, complete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+import forms
+
+from ..departments import ENTERPRISE
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TaskNotReady
+from ..models import Case, Task, User
+from . import cases, steps
+from .actors import Actor
+
+STATUSES = ("ready", "claimed", "completed", "cancelled")
+
+
+def _readable(actor: Actor, task: Task) -> bool:
+    if actor.is_staff:
+        return True
+    return (
+        actor.role == "enterprise"
+        and task.department == ENTERPRISE
+        and task.case.enterprise_id == actor.enterprise_id
+    )
+
+
+def _may_act(actor: Actor, task: Task) -> None:
+    if actor.role == "admin":
+        return
+    if actor.role == "officer" and actor.department == task.department:
+        return
+    if (
+        actor.role == "enterprise"
+        and task.department == ENTERPRISE
+        and task.case.enterprise_id == actor.enterprise_id
+    ):
+        return
+    raise Forbidden("只能办理本部门的任务 (only tasks of your own department)")
+
+
+def get_task(session: Session, actor: Actor, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or not _readable(actor, task):
+        raise NotFound("任务不存在 (no such task)")
+    return task
+
+
+def list_tasks(
+    session: Session,
+    actor: Actor,
+    department: str | None = None,
+    status: str | None = None,
+    assignee: str | None = None,
+    case: str | None = None,
+    due_before: datetime | None = None,
+    sort: str = "due_at",
+    page_size: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[Task], str | None]:
+    """Inbox query on the task table alone (index department, status, due_at, id)."""
+    query = select(Task)
+    if actor.role == "enterprise":
+        query = query.join(Case, Task.case_id == Case.id).where(
+            Case.enterprise_id == actor.enterprise_id, Task.department == ENTERPRISE
+        )
+        status = status or None
+        if status is None:
+            query = query.where(Task.status.in_(steps.OPEN))
+    elif actor.role == "officer" and department is None and assignee is None and case is None:
+        department = actor.department
+    if department:
+        query = query.where(Task.department == department)
+    if status:
+        if status not in STATUSES:
+            raise InvalidInput("status 无效", {"status": [f"必须是 {', '.join(STATUSES)} 之一"]})
+        query = query.where(Task.status == status)
+    elif actor.role != "enterprise":
+        query = query.where(Task.status.in_(steps.OPEN))
+    if assignee:
+        query = query.where(Task.assignee == (actor.username if assignee == "me" else assignee))
+    if case:
+        case_row = cases.get_case(session, actor, case)
+        query = query.where(Task.case_id == case_row.id)
+    if due_before:
+        query = query.where(Task.due_at < due_before)
+
+    after = cases.decode_cursor(cursor)
+    if sort == "due_at":
+        # NULL due dates (no legal limit) sort last; keyset on (has_due, due_at, id).
+        if after is not None:
+            due_iso, last_id = after[0], int(after[1])
+            if due_iso is None:
+                query = query.where(Task.due_at.is_(None), Task.id > last_id)
+            else:
+                due = datetime.fromisoformat(due_iso)
+                query = query.where(
+                    or_(
+                        Task.due_at > due,
+                        (Task.due_at == due) & (Task.id > last_id),
+                        Task.due_at.is_(None),
+                    )
+                )
+        query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    elif sort == "created_at":
+        if after is not None:
+            query = query.where(Task.id < int(after[1]))
+        query = query.order_by(Task.id.desc())
+    else:
+        raise InvalidInput("sort 无效", {"sort": ["必须是 due_at 或 created_at"]})
+    rows = list(session.scalars(query.limit(page_size + 1)))
+    next_cursor = None
+    if len(rows) > page_size:
+        last = rows[page_size - 1]
+        next_cursor = cases.encode_cursor(
+            [last.due_at.isoformat() if last.due_at else None, last.id]
+        )
+    return rows[:page_size], next_cursor
+
+
+def claim(session: Session, actor: Actor, task_id: int) -> Task:
+    task = get_task(session, actor, task_id)
+    _may_act(actor, task)
+    result = session.execute(
+        update(Task)
+        .where(
+            Task.id == task_id,
+            Task.status.in_(steps.OPEN),
+            or_(Task.assignee.is_(None), Task.assignee == actor.username),
+        )
+        .values(assignee=actor.username, status="claimed")
+    )
+    if result.rowcount != 1:
+        session.refresh(task)
+        if task.status not in steps.OPEN:
+            raise TaskNotReady()
+        raise Conflict(f"任务已被 {task.assignee} 认领 (already claimed by {task.assignee})")
+    session.refresh(task)
+    return task
+
+
+def unclaim(session: Session, actor: Actor, task_id: int) -> Task:
+    task = get_task(session, actor, task_id)
+    _may_act(actor, task)
+    if task.status not in steps.OPEN:
+        raise TaskNotReady()
+    if task.assignee not in (None, actor.username) and actor.role != "admin":
+        raise Conflict(f"任务由 {task.assignee} 认领 (claimed by someone else)")
+    task.assignee = None
+    task.status = "ready"
+    return task
+
+
+def assign(session: Session, actor: Actor, task_id: int, username: str) -> Task:
+    task = get_task(session, actor, task_id)
+    if actor.role not in ("officer", "admin"):
+        raise Forbidden("只有本部门人员或管理员可以指派 (officers of the department and admins)")
+    _may_act(actor, task)
+    if task.status not in steps.OPEN:
+        raise TaskNotReady()
+    user = session.scalars(
+        select(User).where(User.username == username, User.active.is_(True))
+    ).first()
+    if user is None:
+        raise InvalidInput("用户不存在 (no such user)", {"user": ["用户不存在"]})
+    if user.role != "officer" or user.department_code != task.department:
+        raise InvalidInput(
+            "只能指派给本部门人员 (only to an officer of the task's department)",
+            {"user": ["不是本部门人员"]},
+        )
+    task.assignee = user.username
+    task.status = "claimed"
+    return task
+
+
+def task_form(task: Task) -> dict | None:
+    if not task.form_key:
+        return None
+    schema = forms.load_form(task.form_key)
+    return {"key": task.form_key, "schema": schema, "ui": schema.get("x-ui", {})}
+
+
+def complete(session: Session, actor: Actor, task_id: int, data: dict, now: datetime) -> Case:
+    """Complete a human task: exactly one of two concurrent completions wins, the other gets TaskNotReady."""
+    task = get_task(session, actor, task_id)
+    _may_act(actor, task)
+    if task.status not in steps.OPEN:
+        raise TaskNotReady()
+    cases.validate_form_data(session, task.form_key, data, task.case_id)
+
+    case = steps.lock_case(session, task.case_id)
+    session.refresh(task)
+    if task.status not in steps.OPEN:
+        raise TaskNotReady()
+    if task.assignee and task.assignee != actor.username and actor.role != "admin":
+        raise Conflict(f"任务由 {task.assignee} 认领 (claimed by {task.assignee})")
+    workflow = steps.load_workflow(session, case)
+    ctx = steps.StepContext(session, case, actor.username, now)
+    ctx.completed_spiff_ids.add(task.spiff_task_id)
+    steps.runtime().complete(workflow, task.spiff_task_id, data)
+    task.status = "completed"
+    task.completed_at = now
+    task.completed_by = actor.username
+    task.data = data
+    steps.record(
+        ctx,
+        "task.completed",
+        {
+            "task_id": task.id,
+            "element_id": task.element_id,
+            "title": task.title,
+            "department": task.department,
+            "data": data,
+        },
+    )
+    steps.finish(ctx, workflow)
+    return case

@@ -1,0 +1,141 @@
+"""Form schemas (JSON Schema draft 2020-12) and their validation.
+
+Form files live next to this package as ``forms/<form_key>.json``; keys are
+``[a-z0-9_]+``. This package must not import anything from ``engine``.
+
+See ``forms.validation`` for the error-path convention (``items.0.name``, ``""`` for the
+whole form) and the ``x-labels-en`` English label convention, and ``forms.formats`` for the
+custom formats ``uscc``, ``project-code``, ``cn-mobile`` and ``attachment``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from .formats import (
+    is_valid_cn_mobile,
+    is_valid_project_code,
+    is_valid_uscc,
+    uscc_check_char,
+)
+from .validation import (
+    LABELS_EN_KEY,
+    check_schema,
+    english_labels,
+    field_label,
+    label_key,
+    validate,
+)
+
+__all__ = [
+    "FORMS_DIR",
+    "LABELS_EN_KEY",
+    "FormError",
+    "FormNotFound",
+    "InvalidFormKey",
+    "check_schema",
+    "clear_cache",
+    "english_labels",
+    "field_label",
+    "form_exists",
+    "is_valid_cn_mobile",
+    "is_valid_project_code",
+    "is_valid_uscc",
+    "label_key",
+    "list_forms",
+    "load_form",
+    "uscc_check_char",
+    "validate",
+]
+
+#: Directory holding ``<form_key>.json``; tests may point it elsewhere (then call clear_cache()).
+FORMS_DIR = Path(__file__).parent
+
+FORM_KEY_RE = re.compile(r"[a-z0-9_]+")
+
+_cache: dict[tuple[str, str], dict[str, Any]] = {}
+_lock = threading.Lock()
+
+
+class FormError(Exception):
+    """Base class for form loading problems."""
+
+
+class InvalidFormKey(FormError, ValueError):
+    """The key is not ``[a-z0-9_]+`` (guards against path traversal)."""
+
+    def __init__(self, form_key: object):
+        super().__init__(f"invalid form key {form_key!r}: must match [a-z0-9_]+")
+        self.form_key = form_key
+
+
+class FormNotFound(FormError, LookupError):
+    def __init__(self, form_key: str):
+        super().__init__(f"form not found: {form_key}")
+        self.form_key = form_key
+
+
+def _check_key(form_key: object) -> str:
+    if not isinstance(form_key, str) or not FORM_KEY_RE.fullmatch(form_key):
+        raise InvalidFormKey(form_key)
+    return form_key
+
+
+def _form_path(form_key: str) -> Path:
+    return Path(FORMS_DIR) / f"{form_key}.json"
+
+
+def load_form(form_key: str) -> dict[str, Any]:
+    """Return the schema of form ``form_key`` (a fresh deep copy; the parsed file is cached).
+
+    Raises InvalidFormKey for a bad key, FormNotFound if there is no file, and FormError if
+    the file is not a JSON object.
+    """
+    key = _check_key(form_key)
+    cache_key = (str(FORMS_DIR), key)
+    with _lock:
+        schema = _cache.get(cache_key)
+    if schema is None:
+        path = _form_path(key)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise FormNotFound(key) from None
+        try:
+            schema = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FormError(f"form {key}: invalid JSON: {exc}") from exc
+        if not isinstance(schema, dict):
+            raise FormError(f"form {key}: top level must be a JSON object")
+        with _lock:
+            _cache[cache_key] = schema
+    return copy.deepcopy(schema)
+
+
+def form_exists(form_key: str) -> bool:
+    """True if ``forms/<form_key>.json`` exists (False for an invalid key)."""
+    try:
+        key = _check_key(form_key)
+    except InvalidFormKey:
+        return False
+    return _form_path(key).is_file()
+
+
+def list_forms() -> list[str]:
+    """Sorted keys of all form files."""
+    return sorted(
+        p.stem
+        for p in Path(FORMS_DIR).glob("*.json")
+        if p.is_file() and FORM_KEY_RE.fullmatch(p.stem)
+    )
+
+
+def clear_cache() -> None:
+    """Forget parsed form files (after editing them, or in tests)."""
+    with _lock:
+        _cache.clear()
