@@ -125,6 +125,11 @@ def _check_process_xml(
     def problem(element, message):
         problems.append(Problem(filename, message, element.sourceline, element.get("id")))
 
+    reserved = {"Start", "End", "Root", f"{process.get('id')}.EndJoin"}
+    for element in process.iter():
+        if isinstance(element.tag, str) and element.get("id") in reserved:
+            problem(element, f"元素 id '{element.get('id')}' 是引擎保留名 (reserved id, rename it)")
+
     for task in process.iter(f"{{{bpmn_xml.BPMN_NS}}}userTask"):
         department_expr = _property(task, "department")
         lane = _lane_of(process, task)

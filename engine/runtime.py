@@ -248,22 +248,24 @@ class Runtime:
         history: re-root the tree there. Data flows parent -> child, so the new root keeps the
         data the open tasks will see.
         """
-        return sum(_prune_workflow(wf) for wf in [workflow, *workflow.subprocesses.values()])
+        removed = _prune_workflow(workflow)
+        for subprocess in list(workflow.subprocesses.values()):
+            if subprocess in workflow.subprocesses.values():
+                removed += _prune_workflow(subprocess)
+        return removed
 
 
 def _prune_workflow(workflow) -> int:
     root = workflow.task_tree
+    top = workflow.top_workflow
     new_root = root
     # Follow the single-child chain of finished tasks from the root.
-    while (
-        len(new_root._children) == 1
-        and new_root.state in (TaskState.COMPLETED, TaskState.CANCELLED)
-        and new_root is not None
-    ):
+    while len(new_root._children) == 1 and new_root.state == TaskState.COMPLETED:
         child = workflow.tasks.get(new_root._children[0])
-        if child is None or child.state not in (TaskState.COMPLETED,):
+        if child is None or child.state != TaskState.COMPLETED:
             break
-        if workflow.top_workflow.subprocesses.get(new_root.id) is not None:
+        subprocess = top.subprocesses.get(new_root.id)
+        if subprocess is not None and not subprocess.completed:
             break
         new_root = child
     if new_root is root:
@@ -273,6 +275,9 @@ def _prune_workflow(workflow) -> int:
     keep_data = new_root.data
     while task is not new_root:
         next_id = task._children[0]
+        if top.subprocesses.get(task.id) is not None:
+            # A finished call activity: its subprocess is history too (rounds of a loop).
+            removed += len(top.delete_subprocess(task))
         del workflow.tasks[task.id]
         removed += 1
         task = workflow.tasks[next_id]

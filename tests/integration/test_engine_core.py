@@ -309,3 +309,21 @@ def test_inbox_query_uses_the_inbox_index_and_never_reads_workflow_state(db, now
             conn.execute(text("SET enable_seqscan = off"))
             plan = " ".join(row[0] for row in conn.execute(text(f"EXPLAIN {query}")))
             assert "ix_task_inbox" in plan
+
+
+def test_looping_call_activity_drops_finished_subprocesses(db, now):
+    deploy(db, now, "call_loop.bpmn")
+    case_id = start(db, now, "call_loop")
+    sizes = []
+    for round_number in range(30):
+        [task] = open_tasks(db, case_id)
+        assert task.department == "quality_safety" and task.process_key == "child_review"
+        with db.write() as session:
+            tasks.complete(session, SYSTEM, task.id, {"passed": False}, now)
+        if round_number in (1, 29):
+            with db.read() as session:
+                sizes.append(len(session.get(CaseState, case_id).state))
+    assert sizes[1] <= sizes[0] * 1.2
+    [task] = open_tasks(db, case_id)
+    with db.write() as session:
+        assert tasks.complete(session, SYSTEM, task.id, {"passed": True}, now).status == "completed"
