@@ -322,7 +322,22 @@ def analyse_bundle(
             continue
         try:
             spec = parser.get_spec(key)
-            spec_dict = SPEC_REGISTRY.convert(spec)
+            embedded_ids = {
+                element.get("id")
+                for element in process.iter()
+                if isinstance(element.tag, str)
+                and etree.QName(element).localname
+                in ("subProcess", "transaction", "adHocSubProcess")
+            }
+            embedded = {
+                name: SPEC_REGISTRY.convert(sub)
+                for name, sub in parser.get_subprocess_specs(
+                    key, require_call_activity_specs=False
+                ).items()
+                if name in embedded_ids and sub is not None
+            }
+            # Called processes are pinned per case when it starts; embedded ones belong to this spec.
+            spec_dict = {"process": SPEC_REGISTRY.convert(spec), "embedded": embedded}
         except SpiffWorkflowException as exc:
             result.problems.append(_problem_from_spiff(filename, roots[filename], exc))
             continue
@@ -375,9 +390,14 @@ class SpecCache:
         self.max_entries = max_entries
 
     def get(self, content_hash: str, spec_dict: Callable[[], dict]):
+        """(process spec, {embedded subprocess id: spec}) of one deployed definition."""
         spec = self._specs.get(content_hash)
         if spec is None:
-            spec = SPEC_REGISTRY.restore(_copy(spec_dict()))
+            stored = _copy(spec_dict())
+            spec = (
+                SPEC_REGISTRY.restore(stored["process"]),
+                {name: SPEC_REGISTRY.restore(sub) for name, sub in stored["embedded"].items()},
+            )
             with self._lock:
                 if len(self._specs) >= self.max_entries:
                     self._specs.pop(next(iter(self._specs)))

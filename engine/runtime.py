@@ -233,10 +233,21 @@ class Runtime:
         return sorted(active), sorted(completed - active)
 
     def data(self, workflow: BpmnWorkflow) -> dict:
+        """The case's data as it stands: the open paths' data merged, newest change last."""
         if workflow.completed:
             return dict(workflow.data)
-        last = workflow.last_task
-        return dict(last.data) if last is not None else dict(workflow.data)
+        open_states = (TaskState.READY, TaskState.STARTED, TaskState.WAITING)
+        frontier = sorted(
+            (t for t in workflow.get_tasks(skip_subprocesses=True) if t.state in open_states),
+            key=lambda t: t.last_state_change,
+        )
+        if not frontier:
+            last = workflow.last_task
+            return dict(last.data) if last is not None else dict(workflow.data)
+        merged: dict = {}
+        for task in frontier:
+            merged.update(task.data)
+        return merged
 
     # -- bounded history ----------------------------------------------------------------------
 
@@ -248,6 +259,9 @@ class Runtime:
         history: re-root the tree there. Data flows parent -> child, so the new root keeps the
         data the open tasks will see.
         """
+        # Events thrown with no catcher (a closing signal after the loop it ended) would ride
+        # along in the state forever.
+        workflow.get_events()
         removed = _prune_workflow(workflow)
         for subprocess in list(workflow.subprocesses.values()):
             if subprocess in workflow.subprocesses.values():

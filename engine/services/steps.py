@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from .. import audit, calendar, definitions
 from ..departments import ENTERPRISE, is_assignable
@@ -31,13 +31,7 @@ from ..runtime import Runtime, StepResult, monotonic_marker
 
 OPEN = ("ready", "claimed")
 SEARCH_FIELDS = ("project_code",)
-PERMIT_FIELDS = (
-    "permit_number",
-    "permit_numbers",
-    "p1_permit_number",
-    "p2_permit_number",
-    "p3_permit_number",
-)
+PERMIT_FIELDS = ("permit_no", "permit_number", "issued_permits")
 WEBHOOK_EVENTS = {
     "case.started",
     "case.stage_changed",
@@ -67,6 +61,8 @@ class StepContext:
     now: datetime
     since: float = field(default_factory=monotonic_marker)
     completed_spiff_ids: set[str] = field(default_factory=set)
+    # Active webhook subscriptions, read once per step (not once per recorded event).
+    subscriptions: list | None = None
 
 
 def lock_case(session: Session, case_id: int) -> Case:
@@ -75,6 +71,8 @@ def lock_case(session: Session, case_id: int) -> Case:
         select(Case)
         .where(Case.id == case_id)
         .with_for_update(of=Case)
+        # Re-read the case's own columns, not its (immutable) definition's spec and XML.
+        .options(lazyload(Case.definition), lazyload(Case.enterprise))
         .execution_options(populate_existing=True)
     ).first()
     if case is None:
@@ -96,13 +94,15 @@ def specs_for(session: Session, case: Case):
         else {}
     )
     definition = case.definition
-    top = definitions.spec_cache.get(definition.content_hash, lambda: definition.spec)
-    subprocess_specs = {
-        key: definitions.spec_cache.get(
-            rows[def_id].content_hash, lambda def_id=def_id: rows[def_id].spec
-        )
-        for key, def_id in refs.items()
-    }
+    top, subprocess_specs = definitions.spec_cache.get(
+        definition.content_hash, lambda: definition.spec
+    )
+    subprocess_specs = dict(subprocess_specs)
+    for key, def_id in refs.items():
+        row = rows[def_id]
+        called, embedded = definitions.spec_cache.get(row.content_hash, lambda row=row: row.spec)
+        subprocess_specs[key] = called
+        subprocess_specs.update(embedded)
     return top, subprocess_specs
 
 
@@ -158,11 +158,16 @@ def record(ctx: StepContext, type_: str, payload: dict) -> Event:
 
 
 def _enqueue_webhooks(ctx: StepContext, type_: str, payload: dict) -> None:
-    subscriptions = ctx.session.scalars(
-        select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
-    )
+    if ctx.subscriptions is None:
+        ctx.subscriptions = list(
+            ctx.session.scalars(
+                select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+            )
+        )
+    if not ctx.subscriptions:
+        return
     data = {"case_id": ctx.case.id, "case_number": ctx.case.case_number, **payload}
-    for sub in subscriptions:
+    for sub in ctx.subscriptions:
         if type_ not in (sub.events or []):
             continue
         ctx.session.add(
@@ -188,7 +193,12 @@ def finish(ctx: StepContext, workflow) -> StepResult:
     open_rows = {
         row.spiff_task_id: row
         for row in session.scalars(
-            select(Task).where(Task.case_id == case.id, Task.status.in_(OPEN))
+            select(Task).where(
+                Task.case_id == case.id,
+                Task.status.in_(OPEN),
+                # escalation tasks (engine/services/deadlines.py) live outside the workflow
+                ~Task.spiff_task_id.startswith("esc-"),
+            )
         )
     }
     ready_ids = {h.spiff_id for h in result.ready}
@@ -217,11 +227,7 @@ def finish(ctx: StepContext, workflow) -> StepResult:
     for name in SEARCH_FIELDS:
         if data.get(name):
             setattr(case, name, str(data[name])[:40])
-    permits = [
-        str(data[name])
-        for name in PERMIT_FIELDS
-        if data.get(name) and not isinstance(data[name], (list, dict))
-    ]
+    permits = _permit_numbers(data)
     if permits:
         case.permit_numbers = ",".join(dict.fromkeys(permits))[:300]
 
@@ -239,6 +245,19 @@ def finish(ctx: StepContext, workflow) -> StepResult:
     rt.prune(workflow)
     save_state(session, case, rt.dump(workflow))
     return result
+
+
+def _permit_numbers(data: dict) -> list[str]:
+    found = []
+    for name in PERMIT_FIELDS:
+        value = data.get(name)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                item = item.get("permit_no") or item.get("permit_number")
+            if isinstance(item, str | int) and str(item).strip():
+                found.append(str(item).strip())
+    return found
 
 
 def save_state(session: Session, case: Case, state: bytes) -> None:
