@@ -16,12 +16,15 @@ _SETTINGS_KEYS = {
 def create_app(config: dict | None = None):
     """Build the WSGI app; `config` overrides the environment (e.g. DATABASE_URL, CLOCK)."""
     from flask import Flask
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from . import migrate
+    from . import migrate, worker
     from .api import init_api
     from .clock import system_clock
     from .db import Database
+    from .services import calendar_admin
     from .settings import Settings
+    from .web import init_web
 
     config = dict(config or {})
     settings = Settings.from_env(
@@ -32,17 +35,26 @@ def create_app(config: dict | None = None):
         SECRET_KEY=settings.secret_key,
         # Room for multipart framing around the largest allowed file.
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
-        JSON_AS_ASCII=False,
     )
     app.config.update({key: value for key, value in config.items() if key != "CLOCK"})
+    app.json.ensure_ascii = False
 
     database = Database(settings.database_url)
-    if database.is_sqlite and migrate.needs_upgrade(database):
+    if database.is_sqlite:
+        # The embedded database keeps itself current; PostgreSQL is upgraded by `pazhou db upgrade`.
         migrate.upgrade(database)
     app.extensions["pazhou"] = {
         "settings": settings,
         "db": database,
         "clock": config.get("CLOCK", system_clock),
     }
+    try:
+        with database.read() as session:
+            calendar_admin.refresh_default_calendar(session)
+    except SQLAlchemyError:  # a PostgreSQL database not upgraded yet: /health will say so
+        app.logger.warning("calendar not loaded: run `pazhou db upgrade`")
+    if config.get("EMBEDDED_WORKER") or settings.embedded_worker:
+        app.extensions["pazhou"]["worker"] = worker.start_embedded(database, settings)
     init_api(app)
+    init_web(app)
     return app

@@ -71,6 +71,13 @@ def cmd_demo(args) -> int:
     with database.write() as session:
         summary = demo.seed(session, system_clock.now())
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    print(
+        "警告：演示账号（admin、analyst、<部门>.officer、enterprise.a、enterprise.b）的密码均为 "
+        "pazhou-demo，仅供演示，切勿用于生产。\n"
+        "WARNING: every demo account (admin, analyst, <department>.officer, enterprise.a, "
+        "enterprise.b) has the password pazhou-demo. Demo only, never in production.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -141,6 +148,21 @@ def cmd_audit_verify(args) -> int:
         f"审计链在第 {broken} 条事件处断裂 (audit chain broken at event {broken})", file=sys.stderr
     )
     return 1
+
+
+def cmd_calendar_import(args) -> int:
+    from .services import calendar_admin
+    from .services.actors import SYSTEM
+
+    _, database = _upgraded(args)
+    text = Path(args.file).read_text(encoding="utf-8")
+    with database.write() as session:
+        result = calendar_admin.import_year(session, SYSTEM, text, system_clock.now())
+    print(
+        f"已导入 {result.year} 年工作日历 (imported): {len(result.holidays)} 个节假日, "
+        f"{len(result.workdays)} 个调休工作日; 重算 {len(result.recomputed_tasks)} 个待办期限"
+    )
+    return 0
 
 
 def cmd_serve(args) -> int:
@@ -218,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--department")
     listing.add_argument("--limit", type=int, default=50)
     listing.set_defaults(func=cmd_tasks_list)
+
+    calendar = sub.add_parser("calendar", help="工作日历 (working calendar)")
+    calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True)
+    calendar_import = calendar_sub.add_parser(
+        "import", help="导入某年节假日与调休安排 (import a year's holidays and adjusted workdays)"
+    )
+    calendar_import.add_argument("file", help='JSON: {"year", "holidays", "workdays", "source"}')
+    calendar_import.set_defaults(func=cmd_calendar_import)
 
     audit = sub.add_parser("audit", help="审计 (audit trail)")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -130,13 +131,13 @@ class ProcessDefinition(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("deployment_file.id"))
     # The SpiffWorkflow spec of this process alone (DMN tables embedded), as produced by the
     # serializer, so another process never has to re-parse the XML.
-    spec: Mapped[dict] = mapped_column(JSON)
+    spec: Mapped[dict] = mapped_column(JSON, deferred=True)
     called_keys: Mapped[list] = mapped_column(JSON, default=list)
     decision_refs: Mapped[list] = mapped_column(JSON, default=list)
     start_form_key: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
 
-    file: Mapped[DeploymentFile] = relationship(lazy="joined")
+    file: Mapped[DeploymentFile] = relationship(lazy="select")
 
 
 class Case(Base):
@@ -166,7 +167,7 @@ class Case(Base):
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
 
-    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+    definition: Mapped[ProcessDefinition] = relationship(lazy="select")
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
 
 
@@ -179,12 +180,23 @@ class CaseState(Base):
         ForeignKey("case_instance.id", ondelete="CASCADE"), primary_key=True
     )
     state: Mapped[bytes] = mapped_column(LargeBinary)
+    # The case data as of the last step, for reads that must not deserialize the workflow.
+    data: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Task(Base):
     __tablename__ = "task"
     __table_args__ = (
         Index("ix_task_inbox", "department", "status", "due_at", "id"),
+        # The inbox's first page: open tasks of a department in due-date order, read in index order.
+        Index(
+            "ix_task_open_due",
+            "department",
+            "due_at",
+            "id",
+            sqlite_where=text("status IN ('ready', 'claimed')"),
+            postgresql_where=text("status IN ('ready', 'claimed')"),
+        ),
         Index("ix_task_assignee", "assignee", "status"),
         Index("ix_task_case", "case_id", "status"),
     )
@@ -204,6 +216,9 @@ class Task(Base):
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # SLA clock pause while the case waits on the enterprise (see engine/services/deadlines.py).
+    paused_since: Mapped[datetime | None]
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(80))
     data: Mapped[dict | None] = mapped_column(JSON)
@@ -294,7 +309,10 @@ class WebhookDelivery(Base):
     """The outbox: written in the same transaction as the state change that caused it."""
 
     __tablename__ = "webhook_delivery"
-    __table_args__ = (Index("ix_delivery_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+        Index("ix_delivery_case_order", "subscription_id", "case_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     msg_id: Mapped[str] = mapped_column(String(64), unique=True)

@@ -14,7 +14,7 @@ import forms
 
 from .. import audit
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..models import Case, Enterprise, Event, Task
+from ..models import Case, CaseState, Enterprise, Event, Task
 from . import deployments, steps
 from .actors import Actor
 
@@ -28,7 +28,7 @@ def _visible(actor: Actor, case: Case) -> bool:
 def get_case(session: Session, actor: Actor, ref: str | int) -> Case:
     """By id or case number; an enterprise gets 404 for another enterprise's case."""
     text = str(ref)
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and len(text) <= 18:
         case = session.get(Case, int(text))
     else:
         case = session.scalars(select(Case).where(Case.case_number == text.upper())).first()
@@ -154,7 +154,7 @@ def list_cases(
         )
     after = decode_cursor(cursor)
     if after is not None:
-        query = query.where(Case.id < int(after[0]))
+        query = query.where(Case.id < cursor_id(after[0]))
     rows = list(session.scalars(query.order_by(Case.id.desc()).limit(page_size + 1)))
     next_cursor = encode_cursor([rows[page_size - 1].id]) if len(rows) > page_size else None
     return rows[:page_size], next_cursor
@@ -162,6 +162,13 @@ def list_cases(
 
 def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def cursor_id(value) -> int:
+    """A row id taken from a decoded cursor (clients can forge cursors)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
+        raise InvalidInput("cursor 无效 (invalid cursor)", {"cursor": ["无效的分页游标"]})
+    return value
 
 
 def decode_cursor(cursor: str | None) -> list | None:
@@ -193,21 +200,19 @@ def timeline(session: Session, actor: Actor, ref: str | int) -> list[Event]:
 
 
 def case_data(session: Session, case: Case) -> dict:
+    """The case's data as of its last step (a snapshot; the workflow is not deserialized)."""
+    snapshot = session.scalar(select(CaseState.data).where(CaseState.case_id == case.id))
+    if snapshot is not None:
+        return snapshot
     workflow = steps.load_workflow(session, case)
-    return steps.runtime().data(workflow)
+    return steps.json_safe(steps.runtime().data(workflow))
 
 
 def diagram(session: Session, actor: Actor, ref: str | int) -> dict:
     case = get_case(session, actor, ref)
     workflow = steps.load_workflow(session, case)
     active, completed = steps.runtime().element_states(workflow)
-    completed_elements = set(
-        session.scalars(
-            select(Task.element_id)
-            .where(Task.case_id == case.id, Task.status == "completed")
-            .distinct()
-        )
-    )
+    completed_elements = set((case.summary or {}).get("completed_elements", []))
     return {
         "xml": case.definition.file.content,
         "active": active,

@@ -7,12 +7,12 @@ together or not at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from .. import audit, calendar, definitions
 from ..departments import ENTERPRISE, is_assignable
@@ -20,29 +20,16 @@ from ..errors import NotFound, ScriptError
 from ..models import (
     Case,
     CaseState,
-    Event,
     Job,
     ProcessDefinition,
     Task,
-    WebhookDelivery,
-    WebhookSubscription,
 )
-from ..runtime import Runtime, StepResult, monotonic_marker
+from ..runtime import Runtime, StepResult
+from . import deadlines
+from .journal import OPEN, WEBHOOK_EVENTS, StepContext, lock_case, record  # noqa: F401 (re-exported)
 
-OPEN = ("ready", "claimed")
 SEARCH_FIELDS = ("project_code",)
 PERMIT_FIELDS = ("permit_no", "permit_number", "issued_permits")
-WEBHOOK_EVENTS = {
-    "case.started",
-    "case.stage_changed",
-    "case.completed",
-    "case.cancelled",
-    "task.created",
-    "task.completed",
-    "task.sla_breached",
-    "rectification.issued",
-}
-
 _runtime: Runtime | None = None
 
 
@@ -51,33 +38,6 @@ def runtime() -> Runtime:
     if _runtime is None:
         _runtime = Runtime(helpers={"add_working_days": calendar.add_working_days})
     return _runtime
-
-
-@dataclass
-class StepContext:
-    session: Session
-    case: Case
-    actor: str
-    now: datetime
-    since: float = field(default_factory=monotonic_marker)
-    completed_spiff_ids: set[str] = field(default_factory=set)
-    # Active webhook subscriptions, read once per step (not once per recorded event).
-    subscriptions: list | None = None
-
-
-def lock_case(session: Session, case_id: int) -> Case:
-    """SELECT … FOR UPDATE on PostgreSQL; SQLite writers already hold BEGIN IMMEDIATE."""
-    case = session.scalars(
-        select(Case)
-        .where(Case.id == case_id)
-        .with_for_update(of=Case)
-        # Re-read the case's own columns, not its (immutable) definition's spec and XML.
-        .options(lazyload(Case.definition), lazyload(Case.enterprise))
-        .execution_options(populate_existing=True)
-    ).first()
-    if case is None:
-        raise NotFound("案件不存在 (no such case)")
-    return case
 
 
 def specs_for(session: Session, case: Case):
@@ -133,56 +93,6 @@ def load_workflow(session: Session, case: Case):
     return runtime().load(state.state, top, subprocess_specs)
 
 
-def record(ctx: StepContext, type_: str, payload: dict) -> Event:
-    """Append one audit event to the case's hash chain (and to the webhook outbox)."""
-    case = ctx.case
-    seq = case.event_count + 1
-    prev = case.last_event_hash or audit.GENESIS
-    digest = audit.event_hash(prev, seq, type_, ctx.actor, ctx.now, payload)
-    event = Event(
-        case_id=case.id,
-        seq=seq,
-        type=type_,
-        actor=ctx.actor,
-        at=ctx.now,
-        payload=payload,
-        prev_hash=prev,
-        hash=digest,
-    )
-    ctx.session.add(event)
-    case.event_count = seq
-    case.last_event_hash = digest
-    if type_ in WEBHOOK_EVENTS:
-        _enqueue_webhooks(ctx, type_, payload)
-    return event
-
-
-def _enqueue_webhooks(ctx: StepContext, type_: str, payload: dict) -> None:
-    if ctx.subscriptions is None:
-        ctx.subscriptions = list(
-            ctx.session.scalars(
-                select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
-            )
-        )
-    if not ctx.subscriptions:
-        return
-    data = {"case_id": ctx.case.id, "case_number": ctx.case.case_number, **payload}
-    for sub in ctx.subscriptions:
-        if type_ not in (sub.events or []):
-            continue
-        ctx.session.add(
-            WebhookDelivery(
-                msg_id=f"msg_{ctx.case.id}_{ctx.case.event_count}_{sub.id}",
-                subscription_id=sub.id,
-                case_id=ctx.case.id,
-                event_type=type_,
-                payload=data,
-                created_at=ctx.now,
-                next_attempt_at=ctx.now,
-            )
-        )
-
-
 def finish(ctx: StepContext, workflow) -> StepResult:
     """Sync inbox rows, stage, timers and searchable fields with the workflow, then save it."""
     rt = runtime()
@@ -236,14 +146,23 @@ def finish(ctx: StepContext, workflow) -> StepResult:
         case.completed_at = ctx.now
         record(ctx, "case.completed", {"stage": case.stage})
     session.flush()
+    deadlines.sync_case(ctx)
     case.due_at = session.scalar(
         select(Task.due_at)
         .where(Task.case_id == case.id, Task.status.in_(OPEN), Task.due_at.is_not(None))
         .order_by(Task.due_at)
         .limit(1)
     )
+    # The diagram shows what the case went through; pruning is about to drop that history.
+    _, completed_elements = rt.element_states(workflow)
+    known = set((case.summary or {}).get("completed_elements", []))
+    if not set(completed_elements) <= known:
+        case.summary = {
+            **(case.summary or {}),
+            "completed_elements": sorted(known | set(completed_elements)),
+        }
     rt.prune(workflow)
-    save_state(session, case, rt.dump(workflow))
+    save_state(session, case, rt.dump(workflow), data)
     return result
 
 
@@ -260,13 +179,21 @@ def _permit_numbers(data: dict) -> list[str]:
     return found
 
 
-def save_state(session: Session, case: Case, state: bytes) -> None:
+def save_state(session: Session, case: Case, state: bytes, data: dict | None = None) -> None:
+    """The serialized workflow plus a JSON snapshot of the case data, so reads skip the workflow."""
+    snapshot = json_safe(data) if data is not None else None
     existing = session.get(CaseState, case.id)
     if existing is None:
-        session.add(CaseState(case_id=case.id, state=state))
+        session.add(CaseState(case_id=case.id, state=state, data=snapshot))
     else:
         existing.state = state
+        existing.data = snapshot
     case.lock_version = (case.lock_version or 0) + 1
+
+
+def json_safe(data: dict) -> dict:
+    """Task data as plain JSON (dates and other values SpiffWorkflow allows become strings)."""
+    return json.loads(json.dumps(data, default=str, ensure_ascii=False))
 
 
 def _department_of(ctx: StepContext, human) -> str:

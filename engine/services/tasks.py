@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
 import forms
@@ -12,10 +12,13 @@ import forms
 from ..departments import ENTERPRISE
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TaskNotReady
 from ..models import Case, Task, User
-from . import cases, steps
+from . import cases, deadlines, steps
 from .actors import Actor
 
 STATUSES = ("ready", "claimed", "completed", "cancelled")
+# Written as literal SQL, identical to the predicate of the partial index ix_task_open_due:
+# SQLite uses a partial index only when the query repeats its WHERE term (not a bound parameter).
+OPEN_TASK = text("task.status IN ('ready', 'claimed')")
 
 
 def _readable(actor: Actor, task: Task) -> bool:
@@ -69,7 +72,7 @@ def list_tasks(
         )
         status = status or None
         if status is None:
-            query = query.where(Task.status.in_(steps.OPEN))
+            query = query.where(OPEN_TASK)
     elif actor.role == "officer" and department is None and assignee is None and case is None:
         department = actor.department
     if department:
@@ -79,7 +82,7 @@ def list_tasks(
             raise InvalidInput("status 无效", {"status": [f"必须是 {', '.join(STATUSES)} 之一"]})
         query = query.where(Task.status == status)
     elif actor.role != "enterprise":
-        query = query.where(Task.status.in_(steps.OPEN))
+        query = query.where(OPEN_TASK)
     if assignee:
         query = query.where(Task.assignee == (actor.username if assignee == "me" else assignee))
     if case:
@@ -90,28 +93,13 @@ def list_tasks(
 
     after = cases.decode_cursor(cursor)
     if sort == "due_at":
-        # NULL due dates (no legal limit) sort last; keyset on (has_due, due_at, id).
-        if after is not None:
-            due_iso, last_id = after[0], int(after[1])
-            if due_iso is None:
-                query = query.where(Task.due_at.is_(None), Task.id > last_id)
-            else:
-                due = datetime.fromisoformat(due_iso)
-                query = query.where(
-                    or_(
-                        Task.due_at > due,
-                        (Task.due_at == due) & (Task.id > last_id),
-                        Task.due_at.is_(None),
-                    )
-                )
-        query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+        rows = _by_due_date(session, query, after, page_size + 1)
     elif sort == "created_at":
         if after is not None:
-            query = query.where(Task.id < int(after[1]))
-        query = query.order_by(Task.id.desc())
+            query = query.where(Task.id < cases.cursor_id(after[-1]))
+        rows = list(session.scalars(query.order_by(Task.id.desc()).limit(page_size + 1)))
     else:
         raise InvalidInput("sort 无效", {"sort": ["必须是 due_at 或 created_at"]})
-    rows = list(session.scalars(query.limit(page_size + 1)))
     next_cursor = None
     if len(rows) > page_size:
         last = rows[page_size - 1]
@@ -119,6 +107,38 @@ def list_tasks(
             [last.due_at.isoformat() if last.due_at else None, last.id]
         )
     return rows[:page_size], next_cursor
+
+
+def _by_due_date(session: Session, query, after: list | None, limit: int) -> list[Task]:
+    """Tasks with a due date in (due_at, id) order, then those without one in id order.
+
+    Two plain keyset queries instead of one ORDER BY (due_at IS NULL, due_at, id): each can be
+    read straight from the partial index ix_task_open_due, so the first page costs the same
+    with ten thousand or a million open tasks.
+    """
+    rows: list[Task] = []
+    due, last_id = None, None
+    if after is not None:
+        due_iso, last_id = after[0], cases.cursor_id(after[-1])
+        if due_iso is not None:
+            try:
+                due = datetime.fromisoformat(due_iso)
+            except (TypeError, ValueError):
+                due = None
+            if due is None or due.tzinfo is None:
+                raise InvalidInput("cursor 无效 (invalid cursor)", {"cursor": ["无效的分页游标"]})
+    if after is None or due is not None:
+        dated = query.where(Task.due_at.is_not(None))
+        if due is not None:
+            dated = dated.where(or_(Task.due_at > due, (Task.due_at == due) & (Task.id > last_id)))
+        rows = list(session.scalars(dated.order_by(Task.due_at, Task.id).limit(limit)))
+        last_id = None
+    if len(rows) < limit:
+        undated = query.where(Task.due_at.is_(None))
+        if last_id is not None:
+            undated = undated.where(Task.id > last_id)
+        rows += session.scalars(undated.order_by(Task.id).limit(limit - len(rows)))
+    return rows
 
 
 def claim(session: Session, actor: Actor, task_id: int) -> Task:
@@ -186,13 +206,16 @@ def task_form(task: Task) -> dict | None:
 def complete(session: Session, actor: Actor, task_id: int, data: dict, now: datetime) -> Case:
     """Complete a human task: exactly one of two concurrent completions wins, the other gets TaskNotReady."""
     task = get_task(session, actor, task_id)
+    if task.spiff_task_id.startswith(deadlines.ESCALATION_PREFIX):
+        return deadlines.complete_escalation(session, actor, task_id, data, now)
     _may_act(actor, task)
     if task.status not in steps.OPEN:
         raise TaskNotReady()
     cases.validate_form_data(session, task.form_key, data, task.case_id)
 
     case = steps.lock_case(session, task.case_id)
-    session.refresh(task)
+    # Lock the task row too: a concurrent claim must not slip in between this read and COMMIT.
+    session.refresh(task, with_for_update={"of": Task})
     if task.status not in steps.OPEN:
         raise TaskNotReady()
     if task.assignee and task.assignee != actor.username and actor.role != "admin":

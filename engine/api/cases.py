@@ -1,0 +1,217 @@
+"""Cases: start, list, read, timeline, diagram, messages, cancel, attachments."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Case, Task
+from ..services import attachments, cases
+from ..services.steps import OPEN
+from .context import current_actor, database, now, settings
+from .errors import documents
+from .schemas.cases import (
+    AttachmentSchema,
+    AttachmentUploadSchema,
+    CancelSchema,
+    CaseListArgsSchema,
+    CasePageSchema,
+    CaseSchema,
+    DiagramSchema,
+    MessageSchema,
+    StartCaseSchema,
+    TimelineSchema,
+)
+
+blp = Blueprint(
+    "cases", __name__, url_prefix="/api/v1", description="案件 Cases (process instances)"
+)
+
+
+def _open_task_payload(task: Task) -> dict:
+    return {
+        "id": task.id,
+        "title": task.title,
+        "department": task.department,
+        "assignee": task.assignee,
+        "status": task.status,
+        "due_at": task.due_at,
+        "legal_basis": task.legal_basis,
+    }
+
+
+def _open_tasks_by_case(session: Session, case_ids: list[int]) -> dict[int, list[dict]]:
+    grouped: dict[int, list[dict]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        rows = session.scalars(
+            select(Task).where(Task.case_id.in_(case_ids), Task.status.in_(OPEN)).order_by(Task.id)
+        )
+        for task in rows:
+            grouped[task.case_id].append(_open_task_payload(task))
+    return grouped
+
+
+def case_summary(case: Case, open_tasks: list[dict]) -> dict:
+    enterprise = case.enterprise
+    return {
+        "id": case.id,
+        "case_number": case.case_number,
+        "definition": {
+            "key": case.definition.key,
+            "version": case.definition.version,
+            "name": case.definition.name,
+        },
+        "enterprise": {"id": enterprise.id, "name": enterprise.name} if enterprise else None,
+        "project_name": case.project_name,
+        "project_code": case.project_code,
+        "status": case.status,
+        "stage": case.stage,
+        "started_at": case.started_at,
+        "completed_at": case.completed_at,
+        "due_at": case.due_at,
+        "open_tasks": open_tasks,
+    }
+
+
+def case_payload(session: Session, case: Case) -> dict:
+    """The full case: summary, open tasks and the workflow data."""
+    session.flush()
+    payload = case_summary(case, _open_tasks_by_case(session, [case.id])[case.id])
+    payload["data"] = cases.case_data(session, case)
+    return payload
+
+
+@blp.route("/cases", methods=["POST"])
+@blp.arguments(StartCaseSchema)
+@blp.response(201, CaseSchema)
+@documents(blp, 400, 401, 403, 404, 422)
+def start_case(body):
+    """Start a case; `data` is validated against the start form."""
+    with database().write() as session:
+        case = cases.start_case(
+            session,
+            current_actor(),
+            body["definition_key"],
+            body["project_name"],
+            body["data"],
+            now(),
+            version=body["version"],
+            enterprise_id=body["enterprise_id"],
+        )
+        return case_payload(session, case)
+
+
+@blp.route("/cases")
+@blp.arguments(CaseListArgsSchema, location="query")
+@blp.response(200, CasePageSchema)
+@documents(blp, 401, 422)
+def list_cases(args):
+    """Newest first; an enterprise sees only its own cases."""
+    with database().read() as session:
+        rows, next_cursor = cases.list_cases(
+            session,
+            current_actor(),
+            status=args["status"],
+            stage=args["stage"],
+            q=args["q"],
+            page_size=args["page_size"],
+            cursor=args["cursor"],
+        )
+        open_tasks = _open_tasks_by_case(session, [case.id for case in rows])
+        return {
+            "items": [case_summary(case, open_tasks[case.id]) for case in rows],
+            "next_cursor": next_cursor,
+        }
+
+
+@blp.route("/cases/<ref:ref>")
+@blp.response(200, CaseSchema)
+@documents(blp, 401, 404)
+def get_case(ref):
+    """A case by id or case number (HZ-2026-000123)."""
+    with database().read() as session:
+        return case_payload(session, cases.get_case(session, current_actor(), ref))
+
+
+@blp.route("/cases/<ref:ref>/timeline")
+@blp.response(200, TimelineSchema)
+@documents(blp, 401, 404)
+def timeline(ref):
+    """The audit trail, oldest first."""
+    with database().read() as session:
+        events = cases.timeline(session, current_actor(), ref)
+        items = [
+            {
+                "seq": e.seq,
+                "type": e.type,
+                "actor": e.actor,
+                "at": e.at,
+                "payload": e.payload,
+                "hash": e.hash,
+            }
+            for e in events
+        ]
+    return {"items": items, "next_cursor": None}
+
+
+@blp.route("/cases/<ref:ref>/diagram")
+@blp.response(200, DiagramSchema)
+@documents(blp, 401, 404)
+def diagram(ref):
+    """The BPMN XML with the active and completed element ids."""
+    with database().read() as session:
+        return cases.diagram(session, current_actor(), ref)
+
+
+@blp.route("/cases/<ref:ref>/messages", methods=["POST"])
+@blp.arguments(MessageSchema)
+@blp.response(202, CaseSchema)
+@documents(blp, 400, 401, 403, 404, 409, 422)
+def send_message(body, ref):
+    """Deliver a BPMN message to the case; 409 when no path waits for it."""
+    with database().write() as session:
+        case = cases.send_message(session, current_actor(), ref, body["name"], body["data"], now())
+        return case_payload(session, case)
+
+
+@blp.route("/cases/<ref:ref>/cancel", methods=["POST"])
+@blp.arguments(CancelSchema)
+@blp.response(200, CaseSchema)
+@documents(blp, 400, 401, 403, 404, 409, 422)
+def cancel(body, ref):
+    """Cancel a running case (admins)."""
+    with database().write() as session:
+        case = cases.cancel_case(session, current_actor(), ref, body["reason"], now())
+        return case_payload(session, case)
+
+
+@blp.route("/cases/<ref:ref>/attachments", methods=["POST"])
+@blp.arguments(AttachmentUploadSchema, location="files")
+@blp.response(201, AttachmentSchema)
+@documents(blp, 401, 404, 409, 413, 422)
+def upload_attachment(args, ref):
+    """Attach a file (pdf, png, jpeg, docx, xlsx, dwg, ifc, zip) to a running case."""
+    upload = args["file"]
+    content = upload.read()
+    with database().write() as session:
+        attachment = attachments.add_attachment(
+            session,
+            current_actor(),
+            ref,
+            upload.filename or "",
+            upload.mimetype or request.mimetype,
+            content,
+            now(),
+            max_bytes=settings().max_upload_bytes,
+        )
+        return {
+            "id": attachment.id,
+            "filename": attachment.filename,
+            "size": attachment.size,
+            "content_type": attachment.content_type,
+            "sha256": attachment.sha256,
+            "created_at": attachment.created_at,
+            "uploaded_by": attachment.uploaded_by,
+        }

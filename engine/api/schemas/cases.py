@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+from marshmallow import fields, validate
+
+from .common import MAX_VERSION, Id, PageArgsSchema, Text
+
+CASE_STATUSES = ("running", "completed", "cancelled")
+
+
+class StartCaseSchema(ma.Schema):
+    definition_key = Text(required=True, validate=validate.Length(min=1, max=100))
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_VERSION))
+    project_name = Text(required=True, validate=validate.Length(min=1, max=300))
+    enterprise_id = Id(load_default=None)
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class CaseListArgsSchema(PageArgsSchema):
+    status = Text(load_default=None, validate=validate.OneOf(CASE_STATUSES))
+    stage = Text(load_default=None, validate=validate.Length(max=40))
+    q = Text(load_default=None, validate=validate.Length(max=200))
+
+
+class CaseDefinitionSchema(ma.Schema):
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    name = fields.String()
+
+
+class CaseEnterpriseSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class OpenTaskSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    department = fields.String(required=True)
+    assignee = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    due_at = fields.DateTime(allow_none=True)
+    legal_basis = fields.String(allow_none=True)
+
+
+class CaseSummarySchema(ma.Schema):
+    id = fields.Integer(required=True)
+    case_number = fields.String(required=True)
+    definition = fields.Nested(CaseDefinitionSchema, required=True)
+    enterprise = fields.Nested(CaseEnterpriseSchema, allow_none=True)
+    project_name = fields.String(required=True)
+    project_code = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    stage = fields.String(allow_none=True)
+    started_at = fields.DateTime(required=True)
+    completed_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    open_tasks = fields.List(fields.Nested(OpenTaskSchema), required=True)
+
+
+class CaseSchema(CaseSummarySchema):
+    data = fields.Dict(required=True)
+
+
+class CasePageSchema(ma.Schema):
+    items = fields.List(fields.Nested(CaseSummarySchema), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class EventSchema(ma.Schema):
+    seq = fields.Integer(required=True)
+    type = fields.String(required=True)
+    actor = fields.String(required=True)
+    at = fields.DateTime(required=True)
+    payload = fields.Dict(required=True)
+    hash = fields.String(required=True)
+
+
+class TimelineSchema(ma.Schema):
+    items = fields.List(fields.Nested(EventSchema), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class DiagramSchema(ma.Schema):
+    xml = fields.String(required=True)
+    active = fields.List(fields.String(), required=True)
+    completed = fields.List(fields.String(), required=True)
+
+
+class MessageSchema(ma.Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class CancelSchema(ma.Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class AttachmentUploadSchema(ma.Schema):
+    file = Upload(required=True)
+
+
+class AttachmentSchema(ma.Schema):
+    id = fields.String(required=True)
+    filename = fields.String(required=True)
+    size = fields.Integer(required=True)
+    content_type = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    uploaded_by = fields.String(required=True)

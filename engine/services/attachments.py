@@ -1,0 +1,114 @@
+"""Case attachments: size-limited, type-checked uploads stored with their sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from pathlib import PurePosixPath, PureWindowsPath
+
+from sqlalchemy.orm import Session
+
+from ..errors import Conflict, InvalidInput
+from ..models import Attachment
+from . import cases
+from .actors import Actor
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+OCTET = "application/octet-stream"
+ZIP_MAGIC = (b"PK\x03\x04",)
+
+# extension -> (stored content type, accepted declared types, leading bytes or None)
+ALLOWED: dict[str, tuple[str, frozenset[str], tuple[bytes, ...] | None]] = {
+    ".pdf": ("application/pdf", frozenset({"application/pdf"}), (b"%PDF-",)),
+    ".png": ("image/png", frozenset({"image/png"}), (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": (
+        "image/jpeg",
+        frozenset({"image/jpeg", "image/jpg", "image/pjpeg"}),
+        (b"\xff\xd8\xff",),
+    ),
+    ".jpeg": (
+        "image/jpeg",
+        frozenset({"image/jpeg", "image/jpg", "image/pjpeg"}),
+        (b"\xff\xd8\xff",),
+    ),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        frozenset({"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}),
+        ZIP_MAGIC,
+    ),
+    ".xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+        ZIP_MAGIC,
+    ),
+    ".zip": (
+        "application/zip",
+        frozenset({"application/zip", "application/x-zip-compressed"}),
+        ZIP_MAGIC,
+    ),
+    # CAD drawings and BIM models have no registered type browsers agree on.
+    ".dwg": (OCTET, frozenset({"image/vnd.dwg", "application/acad", "application/x-dwg"}), None),
+    ".ifc": (OCTET, frozenset({"application/x-step", "model/ifc", "text/plain"}), None),
+}
+
+
+def _clean_filename(filename: str) -> str:
+    name = PureWindowsPath(PurePosixPath(filename or "").name).name.strip()
+    return "".join(ch for ch in name if ch.isprintable())[:255]
+
+
+def add_attachment(
+    session: Session,
+    actor: Actor,
+    case_ref: str | int,
+    filename: str,
+    content_type: str | None,
+    content: bytes,
+    now: datetime,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Attachment:
+    """Store an upload on a running case the actor may see; InvalidInput for size or type."""
+    case = cases.get_case(session, actor, case_ref)
+    if case.status != "running":
+        raise Conflict("案件已结束，不能再上传附件 (the case is not running)")
+    name = _clean_filename(filename)
+    extension = PurePosixPath(name.lower()).suffix
+    if not name or extension not in ALLOWED:
+        allowed = ", ".join(sorted(ALLOWED))
+        raise InvalidInput(
+            "不支持的文件类型 (file type not allowed)", {"file": [f"允许的类型 allowed: {allowed}"]}
+        )
+    if not content:
+        raise InvalidInput("文件为空 (empty file)", {"file": ["文件为空 (empty file)"]})
+    if len(content) > max_bytes:
+        raise InvalidInput(
+            "文件过大 (file too large)",
+            {"file": [f"最大 {max_bytes} 字节 (at most {max_bytes} bytes)"]},
+        )
+    stored_type, declared_ok, magic = ALLOWED[extension]
+    declared = (content_type or "").split(";", 1)[0].strip().lower()
+    if declared and declared not in declared_ok and declared not in (OCTET, stored_type):
+        raise InvalidInput(
+            "文件类型与扩展名不符 (content type does not match the extension)",
+            {"file": [f"{declared} 不是 {extension} 文件的类型"]},
+        )
+    if magic is not None and not content.startswith(magic):
+        raise InvalidInput(
+            "文件内容与扩展名不符 (content does not match the extension)",
+            {"file": [f"不是有效的 {extension} 文件"]},
+        )
+    attachment = Attachment(
+        id=str(uuid.uuid4()),
+        case_id=case.id,
+        filename=name,
+        content_type=stored_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by=actor.username,
+        created_at=now,
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment

@@ -1,0 +1,105 @@
+"""The case's journal: the step context, the case row lock, and hash-chained audit events
+with their webhook outbox rows. Everything that records what happened to a case writes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
+
+from .. import audit
+from ..errors import NotFound
+from ..models import Case, Event, WebhookDelivery, WebhookSubscription
+from ..runtime import monotonic_marker
+
+OPEN = ("ready", "claimed")
+WEBHOOK_EVENTS = {
+    "case.started",
+    "case.stage_changed",
+    "case.completed",
+    "case.cancelled",
+    "task.created",
+    "task.completed",
+    "task.sla_breached",
+    "rectification.issued",
+}
+
+
+@dataclass
+class StepContext:
+    session: Session
+    case: Case
+    actor: str
+    now: datetime
+    since: float = field(default_factory=monotonic_marker)
+    completed_spiff_ids: set[str] = field(default_factory=set)
+    # Active webhook subscriptions, read once per step (not once per recorded event).
+    subscriptions: list | None = None
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """SELECT … FOR UPDATE on PostgreSQL; SQLite writers already hold BEGIN IMMEDIATE."""
+    case = session.scalars(
+        select(Case)
+        .where(Case.id == case_id)
+        .with_for_update(of=Case)
+        # Re-read the case's own columns, not its (immutable) definition's spec and XML.
+        .options(lazyload(Case.definition), lazyload(Case.enterprise))
+        .execution_options(populate_existing=True)
+    ).first()
+    if case is None:
+        raise NotFound("案件不存在 (no such case)")
+    return case
+
+
+def record(ctx: StepContext, type_: str, payload: dict) -> Event:
+    """Append one audit event to the case's hash chain (and to the webhook outbox)."""
+    case = ctx.case
+    seq = case.event_count + 1
+    prev = case.last_event_hash or audit.GENESIS
+    digest = audit.event_hash(prev, seq, type_, ctx.actor, ctx.now, payload)
+    event = Event(
+        case_id=case.id,
+        seq=seq,
+        type=type_,
+        actor=ctx.actor,
+        at=ctx.now,
+        payload=payload,
+        prev_hash=prev,
+        hash=digest,
+    )
+    ctx.session.add(event)
+    case.event_count = seq
+    case.last_event_hash = digest
+    if type_ in WEBHOOK_EVENTS:
+        _enqueue_webhooks(ctx, type_, payload)
+    return event
+
+
+def _enqueue_webhooks(ctx: StepContext, type_: str, payload: dict) -> None:
+    if ctx.subscriptions is None:
+        ctx.subscriptions = list(
+            ctx.session.scalars(
+                select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+            )
+        )
+    if not ctx.subscriptions:
+        return
+    data = {"case_id": ctx.case.id, "case_number": ctx.case.case_number, **payload}
+    for sub in ctx.subscriptions:
+        if type_ not in (sub.events or []):
+            continue
+        ctx.session.add(
+            WebhookDelivery(
+                msg_id=f"msg_{ctx.case.id}_{ctx.case.event_count}_{sub.id}",
+                subscription_id=sub.id,
+                case_id=ctx.case.id,
+                event_type=type_,
+                payload=data,
+                created_at=ctx.now,
+                next_attempt_at=ctx.now,
+            )
+        )

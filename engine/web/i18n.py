@@ -1,0 +1,200 @@
+"""Locale selection (Flask-Babel) and the English catalogue of the web UI.
+
+Chinese is the source language: templates write `_("待办任务")`; English comes from CATALOGUE_EN.
+A Python dict instead of .po/.mo files, so no compile step is needed by `make run`.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import Babel, get_locale
+
+from . import bp
+
+LOCALES = ("zh", "en")
+COOKIE = "pazhou_lang"
+
+CATALOGUE_EN: dict[str, str] = {
+    "琶洲工作流": "Pazhou Flow",
+    "待办任务": "Inbox",
+    "我的案件": "My cases",
+    "案件": "Cases",
+    "流程建模": "Modeler",
+    "用户管理": "Users",
+    "登录": "Log in",
+    "退出": "Log out",
+    "用户名": "Username",
+    "密码": "Password",
+    "请登录": "Please log in",
+    "部门": "Department",
+    "状态": "Status",
+    "全部": "All",
+    "待认领": "Ready",
+    "已认领": "Claimed",
+    "已办结": "Completed",
+    "已取消": "Cancelled",
+    "只看我的": "Mine only",
+    "搜索案件编号或项目名称": "Search case number or project",
+    "搜索": "Search",
+    "筛选": "Filter",
+    "案件编号": "Case no.",
+    "项目": "Project",
+    "项目名称": "Project name",
+    "任务": "Task",
+    "办理人": "Assignee",
+    "收件时间": "Received",
+    "办理期限": "Due",
+    "剩余": "Left",
+    "认领": "Claim",
+    "办理": "Open",
+    "下一页": "Next page",
+    "没有待办任务": "No open tasks",
+    "已超期": "Overdue",
+    "工作日": "working days",
+    "天": "days",
+    "无法定时限": "No legal limit",
+    "提交": "Submit",
+    "办结": "Complete",
+    "请修正以下错误": "Please correct the errors below",
+    "表单有错误，请修改后重新提交": "The form has errors; correct them and submit again",
+    "任务已办结": "Task completed",
+    "任务已认领": "Task claimed",
+    "是": "Yes",
+    "否": "No",
+    "请选择": "Choose…",
+    "每行一项": "One item per line",
+    "添加一行": "Add a row",
+    "删除": "Remove",
+    "已上传": "Uploaded",
+    "上传文件": "Upload file",
+    "案件信息": "Case",
+    "项目信息": "Project data",
+    "此前的审查意见": "Earlier decisions",
+    "流程图": "Diagram",
+    "当前环节": "Current step",
+    "已完成环节": "Completed steps",
+    "企业": "Enterprise",
+    "阶段": "Stage",
+    "办理进度": "Progress",
+    "谁在办理我的案件": "Who holds my file",
+    "经办部门": "Department",
+    "起始时间": "Since",
+    "办理时限": "Until",
+    "法律依据": "Legal basis",
+    "办理记录": "Timeline",
+    "需要我办理的事项": "My tasks",
+    "没有需要您办理的事项": "Nothing for you to do",
+    "没有案件": "No cases",
+    "案件不存在": "No such case",
+    "页面不存在": "Page not found",
+    "无权访问": "Forbidden",
+    "返回": "Back",
+    "运行中": "Running",
+    "已完成": "Completed",
+    "已撤销": "Cancelled",
+    "流程定义": "Process definitions",
+    "版本": "Version",
+    "版本记录": "Versions",
+    "部署时间": "Deployed at",
+    "部署人": "Deployed by",
+    "变更摘要": "Changes",
+    "校验": "Validate",
+    "部署新版本": "Deploy new version",
+    "校验通过": "Valid",
+    "问题": "Problems",
+    "已部署": "Deployed",
+    "元素属性": "Element properties",
+    "选择一个用户任务以编辑部门和表单": "Select a user task to edit its department and form",
+    "名称": "Name",
+    "表单": "Form",
+    "办理时限（工作日）": "Limit (working days)",
+    "按泳道": "From the lane",
+    "编辑": "Edit",
+    "决策表": "Decision tables",
+    "保存": "Save",
+    "角色": "Role",
+    "新建用户": "New user",
+    "创建": "Create",
+    "用户已创建": "User created",
+    "部门列表": "Departments",
+    "办事员": "Officer",
+    "分析员": "Analyst",
+    "企业用户": "Enterprise",
+    "管理员": "Administrator",
+    "用户名或密码错误": "Wrong username or password",
+    "完成": "Completed",
+    "进行中": "In progress",
+    "企业办理": "Enterprise",
+    "办理人未认领": "Not yet claimed",
+    "全部案件": "All cases",
+    "案件已结束": "The case has ended",
+    "首次部署": "First version",
+    "新增": "added",
+    "删除了": "removed",
+    "修改": "changed",
+    "无变化": "no change",
+    "查看": "View",
+    "发起时间": "Started",
+}
+
+STAGES = (
+    "onboarding",
+    "permit_p1",
+    "permit_p2",
+    "permit_p3",
+    "under_construction",
+    "rectifying",
+    "completion_precheck",
+    "joint_acceptance",
+    "completed",
+)
+STAGE_NAMES: dict[str, tuple[str, str]] = {
+    "onboarding": ("项目落地", "Onboarding"),
+    "permit_p1": ("施工许可一阶段", "Permit P1"),
+    "permit_p2": ("施工许可二阶段", "Permit P2"),
+    "permit_p3": ("施工许可三阶段", "Permit P3"),
+    "under_construction": ("施工中", "Under construction"),
+    "rectifying": ("整改中", "Rectifying"),
+    "completion_precheck": ("竣工预检", "Completion pre-check"),
+    "joint_acceptance": ("联合验收", "Joint acceptance"),
+    "completed": ("已办结", "Completed"),
+}
+
+
+def select_locale() -> str:
+    lang = request.args.get("lang") or request.cookies.get(COOKIE)
+    return lang if lang in LOCALES else "zh"
+
+
+def is_en() -> bool:
+    return str(get_locale() or "zh").startswith("en")
+
+
+def gettext(text: str, **params) -> str:
+    translated = CATALOGUE_EN.get(text, text) if is_en() else text
+    return translated % params if params else translated
+
+
+def ngettext(singular: str, plural: str, n: int, **params) -> str:
+    return gettext(singular if n == 1 else plural, n=n, **params)
+
+
+def stage_name(stage: str | None) -> str:
+    if not stage:
+        return "—"
+    zh, en = STAGE_NAMES.get(stage, (stage, stage))
+    return en if is_en() else zh
+
+
+def init_i18n(app) -> None:
+    Babel(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
+    # Flask-Babel installs gettext callables that read .mo files; ours read the dict above.
+    app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)
+
+
+@bp.after_request
+def remember_locale(response):
+    lang = request.args.get("lang")
+    if lang in LOCALES and request.cookies.get(COOKIE) != lang:
+        response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return response

@@ -1,0 +1,116 @@
+// BPMN modeler with a small properties form for the SpiffWorkflow extension properties of a
+// user task (department, formKey, sla_working_days, legal_basis, stage); see processes/README.md.
+import { readConfig, wireActions } from "./modeler_common.js";
+
+const SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core";
+const EDITABLE = ["formKey", "sla_working_days", "legal_basis", "stage"];
+
+const { xml, config } = readConfig();
+const modeler = new BpmnJS({ container: "#canvas", keyboard: { bindTo: document } });
+const moddle = modeler.get("moddle");
+const modeling = modeler.get("modeling");
+const canvas = modeler.get("canvas");
+const registry = modeler.get("elementRegistry");
+window.pazhouModeler = modeler; // for tests and the browser console
+
+function propertiesElement(bo, create) {
+  let ext = bo.extensionElements;
+  if (!ext) {
+    if (!create) return null;
+    ext = moddle.create("bpmn:ExtensionElements", { values: [] });
+    ext.$parent = bo;
+    bo.extensionElements = ext;
+  }
+  ext.values = ext.values || [];
+  let props = ext.values.find((v) => v.$type === "spiffworkflow:properties");
+  if (!props && create) {
+    props = moddle.createAny("spiffworkflow:properties", SPIFF_NS, {});
+    props.$children = [];
+    props.$parent = ext;
+    ext.values.push(props);
+  }
+  return props || null;
+}
+
+function readProperty(bo, name) {
+  const props = propertiesElement(bo, false);
+  const found = props && (props.$children || []).find((p) => p.name === name);
+  return found ? found.value : "";
+}
+
+function writeProperty(bo, name, value) {
+  const props = propertiesElement(bo, Boolean(value));
+  if (!props) return;
+  props.$children = (props.$children || []).filter((p) => p.name !== name);
+  if (value) {
+    const prop = moddle.createAny("spiffworkflow:property", SPIFF_NS, { name, value });
+    prop.$parent = props;
+    props.$children.push(prop);
+  }
+}
+
+// The department property is a Python expression; a fixed department is a quoted code.
+const quoteCode = (code) => (code ? `'${code}'` : "");
+const unquoteCode = (expr) => (expr || "").replace(/^\s*['"]([a-z_]+)['"]\s*$/, "$1");
+
+const panel = document.getElementById("properties");
+const form = panel.querySelector("[data-props]");
+let current = null;
+
+function showElement(element) {
+  const isUserTask = element && element.type === "bpmn:UserTask";
+  current = isUserTask ? element : null;
+  form.hidden = !isUserTask;
+  panel.querySelector("[data-empty]").hidden = isUserTask;
+  if (!isUserTask) return;
+  const bo = element.businessObject;
+  form.querySelector("[data-prop-id]").textContent = bo.id;
+  form.elements.name.value = bo.name || "";
+  form.elements.department.value = unquoteCode(readProperty(bo, "department"));
+  for (const name of EDITABLE) form.elements[name].value = readProperty(bo, name);
+}
+
+form.addEventListener("change", (event) => {
+  if (!current) return;
+  const bo = current.businessObject;
+  const input = event.target;
+  if (input.name === "name") {
+    modeling.updateProperties(current, { name: input.value });
+    return;
+  }
+  const value = input.name === "department" ? quoteCode(input.value) : input.value.trim();
+  writeProperty(bo, input.name, value);
+  // An empty update records the change on the command stack so the diagram counts as edited.
+  modeling.updateProperties(current, {});
+});
+
+modeler.on("selection.changed", ({ newSelection }) => showElement(newSelection[0] || null));
+
+let marked = [];
+function markProblems(problems) {
+  marked.forEach((id) => registry.get(id) && canvas.removeMarker(id, "has-problem"));
+  marked = problems.map((p) => p.element_id).filter((id) => id && registry.get(id));
+  marked.forEach((id) => canvas.addMarker(id, "has-problem"));
+}
+
+async function getXml() {
+  const { xml: out } = await modeler.saveXML({ format: true });
+  return out;
+}
+
+// SpiffWorkflow names data by variable (loopDataInputRef = required_departments), which BPMN
+// treats as an id reference; keep such unresolved references so saving does not drop them.
+function keepUnresolvedReferences(warnings) {
+  for (const warning of warnings || []) {
+    const { element, property, value } = warning;
+    if (!element || !property || !value || !String(warning.message).startsWith("unresolved reference")) continue;
+    if (element.get(property)) continue;
+    element.set(property, moddle.create("bpmn:DataInput", { id: value }));
+  }
+}
+
+const { warnings } = await modeler.importXML(xml);
+keepUnresolvedReferences(warnings);
+canvas.zoom("fit-viewport");
+document.getElementById("canvas").dataset.loaded = "true";
+wireActions({ config, getXml, markProblems });

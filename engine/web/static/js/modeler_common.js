@@ -1,0 +1,60 @@
+// Validate and deploy the edited XML through the page endpoints; mark problems on elements.
+export function csrfToken() {
+  return document.querySelector('meta[name="csrf-token"]').content;
+}
+
+export async function postXml(url, filename, xml) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken() },
+    body: JSON.stringify({ filename, xml }),
+  });
+  const body = await response.json();
+  return { ok: response.ok, body };
+}
+
+export function readConfig() {
+  return {
+    xml: JSON.parse(document.getElementById("diagram-xml").textContent),
+    config: JSON.parse(document.getElementById("modeler-config").textContent),
+  };
+}
+
+export function wireActions({ config, getXml, markProblems }) {
+  const status = document.querySelector("[data-testid=modeler-status]");
+  const list = document.querySelector("[data-testid=problems]");
+  const show = (problems) => {
+    list.replaceChildren(
+      ...problems.map((p) => {
+        const li = document.createElement("li");
+        li.dataset.elementId = p.element_id || "";
+        li.textContent = `${p.element_id ? p.element_id + ": " : ""}${p.message}`;
+        return li;
+      }),
+    );
+    markProblems(problems);
+  };
+  const say = (text, good) => {
+    status.textContent = text;
+    status.className = `modeler-status ${good ? "ok" : "bad"}`;
+  };
+  document.querySelector("[data-action=validate]").addEventListener("click", async () => {
+    const { body } = await postXml(config.validateUrl, config.filename, await getXml());
+    const problems = body.problems || [];
+    show(problems);
+    say(problems.length ? `${config.texts.problems}: ${problems.length}` : config.texts.valid, !problems.length);
+  });
+  document.querySelector("[data-action=deploy]").addEventListener("click", async () => {
+    const { ok, body } = await postXml(config.deployUrl, config.filename, await getXml());
+    const problems = body.problems || [];
+    show(problems);
+    if (!ok) {
+      say(`${config.texts.problems}: ${problems.length || body.detail || ""}`, false);
+      return;
+    }
+    const mine = (body.deployed || []).find((d) => d.key === config.key) || (body.deployed || [])[0];
+    say(`${config.texts.deployed} ${mine ? mine.key + " " + config.texts.version + " " + mine.version : ""}`, true);
+    if (mine && config.key) window.location.assign(`${config.pageUrl}?deployed=${mine.version}`);
+  });
+}

@@ -1,0 +1,79 @@
+"""Case pages: the enterprise's "my cases" and case tracker (also open to staff)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, render_template, request
+from sqlalchemy import select
+
+from ..errors import NotFound
+from ..models import Attachment
+from ..services import cases
+from . import bp
+from .context import database
+from .session_auth import current_actor
+
+PAGE_SIZE = 20
+
+
+@bp.route("/cases", endpoint="cases")
+def cases_page():
+    actor = current_actor()
+    q = (request.args.get("q") or "").strip() or None
+    with database().read() as session:
+        rows, next_cursor = cases.list_cases(
+            session, actor, q=q, page_size=PAGE_SIZE, cursor=request.args.get("cursor")
+        )
+        return render_template("cases.html", cases=rows, next_cursor=next_cursor, q=q or "")
+
+
+@bp.route("/cases/<ref>")
+def case_page(ref: str):
+    actor = current_actor()
+    with database().read() as session:
+        case = cases.get_case(session, actor, ref)
+        open_tasks = cases.open_tasks(session, case)
+        mine = [
+            task
+            for task in open_tasks
+            if actor.role == "enterprise" and task.department == "enterprise"
+        ]
+        files = list(
+            session.scalars(
+                select(Attachment)
+                .where(Attachment.case_id == case.id)
+                .order_by(Attachment.created_at)
+            )
+        )
+        return render_template(
+            "case.html",
+            case=case,
+            open_tasks=open_tasks,
+            my_tasks=mine,
+            events=cases.timeline(session, actor, case.id),
+            files=files,
+        )
+
+
+@bp.route("/cases/<ref>/diagram.json")
+def case_diagram(ref: str):
+    with database().read() as session:
+        return cases.diagram(session, current_actor(), ref)
+
+
+@bp.route("/cases/<ref>/attachments/<attachment_id>")
+def case_attachment(ref: str, attachment_id: str):
+    with database().read() as session:
+        case = cases.get_case(session, current_actor(), ref)
+        row = session.get(Attachment, attachment_id)
+        if row is None or row.case_id != case.id:
+            raise NotFound("附件不存在 (no such attachment)")
+        return Response(
+            row.content,
+            mimetype=row.content_type,
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename, safe='')}",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )

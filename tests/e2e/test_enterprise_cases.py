@@ -1,0 +1,58 @@
+"""An enterprise follows its cases: the stage bar moves, other enterprises' cases stay hidden."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.e2e.server import login
+
+
+def test_enterprise_sees_its_case_move_to_the_next_stage(page, world):
+    case_number = world.start_case("ent.a", "琶洲会展配套商业综合体")
+    login(page, world, "ent.a")
+    expect(page).to_have_url(world.url("/cases"))
+    item = page.locator(f"[data-case='{case_number}']")
+    expect(item.locator("[aria-current=step]")).to_have_attribute("data-stage-code", "permit_p1")
+
+    item.get_by_role("link").first.click()
+    holders = page.get_by_test_id("holders")
+    expect(holders).to_contain_text("消防审验")
+    expect(holders).to_contain_text("《建设工程消防设计审查验收管理暂行规定》第十五条")
+    expect(holders).to_contain_text("15 工作日")
+    expect(page.get_by_test_id("my-tasks")).to_have_count(0)
+
+    world.complete(case_number, "Task_fire_review")
+    world.complete(case_number, "Task_civil_defense_review")
+
+    page.reload()
+    expect(page.get_by_test_id("case-stage")).to_have_text("施工中")
+    expect(page.locator("[aria-current=step]")).to_have_attribute(
+        "data-stage-code", "under_construction"
+    )
+    expect(page.get_by_test_id("my-tasks")).to_contain_text("企业回复审查意见")
+    expect(page.get_by_test_id("timeline")).to_contain_text("case.stage_changed")
+    diagram = page.get_by_test_id("diagram")
+    expect(diagram).to_have_attribute("data-loaded", "true")
+    expect(diagram.locator(".highlight-done[data-element-id='Task_fire_review']")).to_have_count(1)
+    expect(
+        diagram.locator(".highlight-active[data-element-id='Task_enterprise_reply']")
+    ).to_have_count(1)
+
+    page.goto(world.url("/cases"))
+    expect(page.locator(f"[data-case='{case_number}'] [aria-current=step]")).to_have_attribute(
+        "data-stage-code", "under_construction"
+    )
+
+
+def test_enterprise_cannot_open_another_enterprises_case(page, world):
+    other = world.start_case("ent.b", "海珠湾滨江住宅一期")
+    login(page, world, "ent.a")
+    expect(page.get_by_test_id("case-list")).not_to_contain_text(other)
+
+    response = page.goto(world.url(f"/cases/{other}"))
+    assert response.status == 404
+    expect(page.get_by_test_id("error-page")).to_contain_text("404")
+    expect(page.locator("body")).not_to_contain_text("海珠湾滨江住宅一期")
+
+    response = page.goto(world.url(f"/cases/{other}/diagram.json"))
+    assert response.status == 404

@@ -1,0 +1,69 @@
+"""An analyst edits a process in the browser modeler, validates it and deploys a new version."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from engine.bpmn_xml import parse_secure
+from engine.definitions import NS
+from engine.services import deployments
+from tests.e2e.server import PROCESS_KEY, login
+
+
+def test_analyst_changes_a_department_validates_and_deploys_a_new_version(page, world):
+    login(page, world, "analyst")
+    expect(page).to_have_url(world.url("/modeler"))
+    page.get_by_test_id("definitions").locator("tr", has_text=PROCESS_KEY).get_by_role(
+        "link"
+    ).click()
+    expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
+    before = int(page.get_by_test_id("current-version").inner_text().lstrip("v"))
+
+    page.locator(".djs-element[data-element-id='Task_civil_defense_review']").click()
+    properties = page.get_by_test_id("properties")
+    expect(properties.locator("[data-prop-id]")).to_have_text("Task_civil_defense_review")
+    expect(properties.locator("input[name=formKey]")).to_have_value("cd_design_review")
+    properties.locator("select[name=department]").select_option("housing")
+
+    page.get_by_role("button", name="校验").click()
+    expect(page.get_by_test_id("modeler-status")).to_have_text("校验通过")
+    expect(page.get_by_test_id("problems").locator("li")).to_have_count(0)
+
+    page.get_by_role("button", name="部署新版本").click()
+    expect(page).to_have_url(re.compile(rf"/modeler/{PROCESS_KEY}\?deployed={before + 1}$"))
+    expect(page.get_by_test_id("current-version")).to_have_text(f"v{before + 1}")
+    newest = page.get_by_test_id("versions").locator("tbody tr").first
+    expect(newest).to_have_attribute("data-version", str(before + 1))
+    expect(newest).to_contain_text("Task_civil_defense_review")
+
+    with world.db.read() as session:
+        definition = deployments.get_definition(session, PROCESS_KEY)
+        root = parse_secure(definition.file.content.encode())
+    assert definition.version == before + 1
+    task = root.find(".//bpmn:userTask[@id='Task_civil_defense_review']", NS)
+    props = {
+        p.get("name"): p.get("value")
+        for p in task.findall(
+            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS
+        )
+    }
+    assert props["department"] == "'housing'"
+    assert props["formKey"] == "cd_design_review"
+
+
+def test_validation_problems_are_shown_on_the_element(page, world):
+    login(page, world, "analyst")
+    page.goto(world.url(f"/modeler/{PROCESS_KEY}"))
+    expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
+    page.locator(".djs-element[data-element-id='Task_fire_review']").click()
+    form_key = page.get_by_test_id("properties").locator("input[name=formKey]")
+    form_key.fill("no_such_form")
+    form_key.dispatch_event("change")
+
+    page.get_by_role("button", name="校验").click()
+    expect(page.get_by_test_id("problems")).to_contain_text("no_such_form")
+    expect(
+        page.locator(".djs-element.has-problem[data-element-id='Task_fire_review']")
+    ).to_have_count(1)
