@@ -90,6 +90,14 @@ class Factory:
         return self.login(self.user(role, department, enterprise_id))
 
 
+@pytest.fixture(params=["services", "api"])
+def flow_cls(request):
+    """A process walk driven through the service layer, then again through the HTTP API."""
+    from .process_helpers import ApiFlow, Flow
+
+    return Flow if request.param == "services" else ApiFlow
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch):
     """Argon2 with production cost takes ~0.4 s a hash here; tests only need it to be argon2."""

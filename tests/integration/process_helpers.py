@@ -8,6 +8,7 @@ engine's ``now`` and the form dates agree; ``advance_to`` moves the clock and fi
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -263,6 +264,130 @@ class Flow:
     def today(self, days: int = 0) -> str:
         """A date for a form, ``days`` after the virtual today."""
         return (self.now.date() + timedelta(days=days)).isoformat()
+
+
+class _Api:
+    """The app on the flow's database and a logged-in test client per person."""
+
+    PASSWORD = "process-walk-password"
+
+    def __init__(self, db):
+        from engine import create_app
+
+        self.db = db
+        self.app = create_app({"DATABASE_URL": db.url, "TESTING": True})
+        self.client = self.app.test_client()
+        self.tokens: dict[str, str] = {}
+
+    def _username(self, actor: Actor) -> str:
+        if actor.role == "enterprise":
+            return f"api.enterprise.{actor.enterprise_id}"
+        return f"api.{actor.role}.{actor.department or 'bureau'}"
+
+    def token(self, actor: Actor) -> str:
+        from engine.services import users
+
+        username = self._username(actor)
+        if username not in self.tokens:
+            with self.db.write() as session:
+                users.seed_departments(session)
+                users.create_user(
+                    session,
+                    username,
+                    self.PASSWORD,
+                    actor.role,
+                    actor.department,
+                    actor.enterprise_id,
+                    now=START,
+                )
+            response = self.client.post(
+                "/api/v1/auth/token", json={"username": username, "password": self.PASSWORD}
+            )
+            assert response.status_code == 201, response.get_json()
+            self.tokens[username] = response.get_json()["token"]
+        return self.tokens[username]
+
+    def call(self, actor: Actor, method: str, path: str, **kwargs):
+        headers = {"Authorization": f"Bearer {self.token(actor)}"}
+        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+
+
+class ApiFlow(Flow):
+    """The same case driven over HTTP: start, complete, messages and uploads are API calls.
+
+    What the test observes (inbox, stage, data) is read as in :class:`Flow`; every action a
+    person takes goes through the HTTP API with that person's own token.
+    """
+
+    def __init__(self, db, case_id: int, enterprise_id: int | None, now: datetime, api: _Api):
+        super().__init__(db, case_id, enterprise_id, now)
+        self.api = api
+
+    @classmethod
+    def start(cls, db, key, data, *, starter=None, enterprise_id=None, now=START) -> ApiFlow:
+        api = _Api(db)
+        if enterprise_id is None:
+            enterprise_id = create_enterprise(db)
+        actor = starter or Actor("enterprise", "enterprise", None, enterprise_id)
+        body = {
+            "definition_key": key,
+            "project_name": data.get("project_name") or "琶洲测试项目",
+            "data": data,
+        }
+        if actor.role != "enterprise":
+            body["enterprise_id"] = enterprise_id
+        with time_machine.travel(now, tick=True):
+            response = api.call(actor, "POST", "/cases", json=body)
+        assert response.status_code == 201, response.get_json()
+        return cls(db, response.get_json()["id"], enterprise_id, now, api)
+
+    def attachment(self) -> str:
+        if self._attachment is None:
+            with time_machine.travel(self._tick(), tick=True):
+                response = self.api.call(
+                    self.enterprise,
+                    "POST",
+                    f"/cases/{self.case_id}/attachments",
+                    data={"file": (io.BytesIO(PDF), "材料.pdf", "application/pdf")},
+                    content_type="multipart/form-data",
+                )
+            assert response.status_code == 201, response.get_json()
+            self._attachment = response.get_json()["id"]
+        return self._attachment
+
+    def complete(self, element_id, data, *, department=None, task=None) -> ApiFlow:
+        task = task or self.task(element_id, department)
+        actor = self.actor_for(task.department)
+        with time_machine.travel(self._tick(), tick=True):
+            response = self.api.call(
+                actor, "POST", f"/tasks/{task.id}/complete", json={"data": data}
+            )
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["case"]["id"] == self.case_id
+        return self
+
+    def rejects(self, element_id, data, *, department=None) -> dict:
+        task = self.task(element_id, department)
+        actor = self.actor_for(task.department)
+        with time_machine.travel(self._tick(), tick=True):
+            response = self.api.call(
+                actor, "POST", f"/tasks/{task.id}/complete", json={"data": data}
+            )
+        assert response.status_code == 422, response.get_json()
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        assert self.task(element_id, department).id == task.id  # still open
+        return response.get_json()["errors"]
+
+    def message(self, name, data, actor=None) -> ApiFlow:
+        with time_machine.travel(self._tick(), tick=True):
+            response = self.api.call(
+                actor or Actor("cim", "admin"),
+                "POST",
+                f"/cases/{self.case_id}/messages",
+                json={"name": name, "data": data},
+            )
+        assert response.status_code == 202, response.get_json()
+        return self
 
 
 # -- form data shared by the processes ----------------------------------------------------------

@@ -19,9 +19,9 @@ from .process_helpers import (
 KEY = "civil_defense_review"
 
 
-def test_high_rise_housing_builds_a_shelter_and_passes_review(db):
+def test_high_rise_housing_builds_a_shelter_and_passes_review(db, flow_cls):
     deploy_processes(db)
-    flow = Flow.start(db, KEY, cd_start())  # 18-floor residential, 2,500 m² ground floor
+    flow = flow_cls.start(db, KEY, cd_start())  # 18-floor residential, 2,500 m² ground floor
     data = flow.data()
     assert data["civil_defense_delivery"] == "build"
     assert data["civil_defense_area_m2"] == 2500

@@ -30,9 +30,9 @@ EXPERTS_FAILED = {
 }
 
 
-def test_review_with_one_correction_round_passes(db):
+def test_review_with_one_correction_round_passes(db, flow_cls):
     deploy_processes(db)
-    flow = Flow.start(db, KEY, fire_start())
+    flow = flow_cls.start(db, KEY, fire_start())
     assert flow.inbox() == [("enterprise", "Task_fire_apply")]
     flow.complete("Task_fire_apply", fire_apply(flow))
 

@@ -60,9 +60,9 @@ def issue_opinion(flow: Flow) -> None:
     )
 
 
-def test_everything_passes_first_time(db):
+def test_everything_passes_first_time(db, flow_cls):
     deploy_processes(db)
-    flow = Flow.start(db, KEY, jca_apply())
+    flow = flow_cls.start(db, KEY, jca_apply())
     precheck_and_bim(flow)
     assert review_departments(flow) == ALL_DEPARTMENTS
     review_round(flow)

@@ -77,9 +77,9 @@ def test_raise_form_checks(sqlite_db):
     )
 
 
-def test_resolved_reopened_resolved_and_confirmed(sqlite_db):
-    deploy_processes(sqlite_db)
-    flow = Flow.start(sqlite_db, KEY, raise_issue())
+def test_resolved_reopened_resolved_and_confirmed(db, flow_cls):
+    deploy_processes(db)
+    flow = flow_cls.start(db, KEY, raise_issue())
     assign(flow, "utilities")
     resolve_task = flow.task("Task_resolve")
     assert resolve_task.department == "utilities" and resolve_task.sla_working_days == 10

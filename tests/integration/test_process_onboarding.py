@@ -112,9 +112,9 @@ def plan(flow: Flow) -> None:
     )
 
 
-def test_mall_and_offices_onboarded_to_construction(db):
+def test_mall_and_offices_onboarded_to_construction(db, flow_cls):
     deploy_processes(db)
-    flow = Flow.start(db, KEY, register())
+    flow = flow_cls.start(db, KEY, register())
     assert flow.stage == "onboarding"
     assert flow.inbox() == [("housing", "Task_assign_cso")]
     assign_cso(flow)

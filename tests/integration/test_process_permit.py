@@ -25,9 +25,9 @@ from .process_helpers import (
 KEY = "construction_permit_phased"
 
 
-def test_three_phases_with_one_correction_then_construction_starts(db):
+def test_three_phases_with_one_correction_then_construction_starts(db, flow_cls):
     deploy_processes(db)
-    flow = Flow.start(db, KEY, permit_start())  # basement, 8.5 m pit, phasing requested
+    flow = flow_cls.start(db, KEY, permit_start())  # basement, 8.5 m pit, phasing requested
     assert flow.data()["permit_phases"] == ["P1", "P2", "P3"]
     assert flow.stage == "permit_p1"
     assert flow.inbox() == [("enterprise", "Task_permit_apply")]

@@ -19,9 +19,9 @@ from .process_helpers import (
 KEY = "rectification"
 
 
-def start(db, **overrides) -> Flow:
+def start(db, flow_cls=Flow, **overrides) -> Flow:
     """Quality & safety supervision opens a rectification against an enterprise's site."""
-    return Flow.start(
+    return flow_cls.start(
         db,
         KEY,
         rect_start(**overrides),
@@ -50,9 +50,9 @@ def escalate(flow: Flow, decision: str) -> None:
     )
 
 
-def test_one_round_closes_the_rectification(db):
+def test_one_round_closes_the_rectification(db, flow_cls):
     deploy_processes(db)
-    flow = start(db)
+    flow = start(db, flow_cls)
     assert terms(flow) == ("限期整改", 7, "书面")
     notice = flow.task("Task_issue_notice")
     assert notice.department == "quality_safety" and notice.sla_working_days == 1
