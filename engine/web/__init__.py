@@ -28,9 +28,10 @@ def init_web(app) -> None:
         views_cases,
         views_modeler,
         views_tasks,
+        views_webhooks,
     )
 
-    del error_pages, views_admin, views_cases, views_modeler, views_tasks  # their routes
+    del error_pages, views_admin, views_cases, views_modeler, views_tasks, views_webhooks  # routes
     i18n.init_i18n(app)
     display.init_filters(app)
     session_auth.init_session(app)
