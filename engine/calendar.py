@@ -18,7 +18,8 @@ holiday Oct 1–7), and 1 working day after Sat 2026-10-10 (an adjusted workday)
 2026-10-12. ``n == 0`` returns ``start`` unchanged; negative ``n`` counts backwards.
 
 Time of day: a ``datetime`` start keeps its time of day and tzinfo (10:30 on day 0 → 10:30
-on the due day). If a caller wants "end of the due working day", it can replace the time
+on the due day). An aware datetime is counted on Beijing time (``BUREAU_TZ``): the day it
+falls on in Guangzhou is the day that counts, whatever zone it is given in. If a caller wants "end of the due working day", it can replace the time
 itself: ``due.date.replace(hour=23, minute=59, second=59)``.
 
 The ``chinese_calendar`` package (PyPI ``chinesecalendar``, 1.11.0 here) covers 2004–2026.
@@ -36,6 +37,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 __all__ = [
     "DueDate",
@@ -56,9 +58,14 @@ _ONE_DAY = dt.timedelta(days=1)
 MAX_WORKING_DAYS = 100_000
 
 
+# Working days are the bureau's days: an aware datetime is read on Beijing time, so a task
+# created at 07:30 on a Saturday in Guangzhou (23:30 Friday UTC) does not count from Friday.
+BUREAU_TZ = ZoneInfo("Asia/Shanghai")
+
+
 def _as_date(d: dt.date | dt.datetime) -> dt.date:
     if isinstance(d, dt.datetime):
-        return d.date()
+        return (d.astimezone(BUREAU_TZ) if d.tzinfo else d).date()
     if isinstance(d, dt.date):
         return d
     raise TypeError(f"expected date or datetime, got {type(d).__name__}")
@@ -66,6 +73,10 @@ def _as_date(d: dt.date | dt.datetime) -> dt.date:
 
 def _replace_date(start: D, day: dt.date) -> D:
     if isinstance(start, dt.datetime):
+        if start.tzinfo:
+            local = start.astimezone(BUREAU_TZ)
+            local = local.replace(year=day.year, month=day.month, day=day.day)
+            return local.astimezone(start.tzinfo)
         return start.replace(year=day.year, month=day.month, day=day.day)
     return day
 

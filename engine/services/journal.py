@@ -81,11 +81,12 @@ def record(ctx: StepContext, type_: str, payload: dict) -> Event:
 
 def _enqueue_webhooks(ctx: StepContext, type_: str, payload: dict) -> None:
     if ctx.subscriptions is None:
-        ctx.subscriptions = list(
-            ctx.session.scalars(
-                select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+        with ctx.session.no_autoflush:  # subscriptions are not what this step changes
+            ctx.subscriptions = list(
+                ctx.session.scalars(
+                    select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+                )
             )
-        )
     if not ctx.subscriptions:
         return
     data = {"case_id": ctx.case.id, "case_number": ctx.case.case_number, **payload}

@@ -90,11 +90,20 @@ def resolve_spec_refs(session: Session, definition: ProcessDefinition) -> dict[s
 def load_workflow(session: Session, case: Case):
     top, subprocess_specs = specs_for(session, case)
     state = session.get(CaseState, case.id)
+    # The identity map holds rows weakly; keep this one so save_state does not select it again.
+    session.info.setdefault("case_states", {})[case.id] = state
     return runtime().load(state.state, top, subprocess_specs)
 
 
 def finish(ctx: StepContext, workflow) -> StepResult:
     """Sync inbox rows, stage, timers and searchable fields with the workflow, then save it."""
+    # Queries below would otherwise flush after every recorded event; the explicit flushes
+    # (new task rows, before the due-date query) are the only ones the reads depend on.
+    with ctx.session.no_autoflush:
+        return _finish(ctx, workflow)
+
+
+def _finish(ctx: StepContext, workflow) -> StepResult:
     rt = runtime()
     result = rt.observe(workflow, ctx.since)
     case = ctx.case

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from flask import request
 
+from .. import calendar as working_calendar
+from .. import sla as sla_rules
 from ..departments import DEPARTMENTS, ENTERPRISE
 from .context import now
 from .i18n import STAGES, gettext, is_en, stage_name
@@ -52,23 +54,27 @@ def role_name(role: str | None) -> str:
 
 
 def sla(task) -> dict:
-    """Badge for a task's due date: red at or past the limit, orange from 80 %, yellow from 50 %.
+    """Badge for a task's legal deadline, from the engine's own SLA rule (engine.sla).
 
-    The 80 % warning and the 100 % breach are the bureau's SLA rule (DOMAIN.md); yellow only
-    tells the officer that half the time is gone.
+    Red once breached, orange from the 80 % warning, yellow when half the working days are
+    gone, green before; "left" counts working days, and a paused clock says so.
     """
     if task.due_at is None or task.status not in ("ready", "claimed"):
         return {"level": "none", "text": gettext("无法定时限") if task.due_at is None else ""}
     current = now()
-    total = (task.due_at - task.created_at).total_seconds() or 1
-    used = (current - task.created_at).total_seconds() / total
-    days_left = (task.due_at - current).total_seconds() / 86400
-    if used >= 1:
-        level, text = "red", gettext("已超期")
+    status = sla_rules.sla_status(task, current)
+    if getattr(task, "paused_since", None) is not None:
+        return {"level": "paused", "text": gettext("等待企业，计时暂停")}
+    left = working_calendar.get_default_calendar().working_days_between(current, task.due_at)
+    if status == sla_rules.BREACHED:
+        return {"level": "red", "text": gettext("已超期")}
+    if status == sla_rules.WARNING:
+        level = "orange"
+    elif task.sla_working_days and max(left, 0) * 2 <= task.sla_working_days:
+        level = "yellow"
     else:
-        level = "orange" if used >= 0.8 else "yellow" if used >= 0.5 else "green"
-        text = f"{gettext('剩余')} {max(days_left, 0):.0f} {gettext('天')}"
-    return {"level": level, "text": text}
+        level = "green"
+    return {"level": level, "text": f"{gettext('剩余')} {max(left, 0)} {gettext('工作日')}"}
 
 
 def stage_progress(stage: str | None) -> list[dict]:

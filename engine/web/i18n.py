@@ -66,6 +66,7 @@ CATALOGUE_EN: dict[str, str] = {
     "收件时间": "Received",
     "办理期限": "Due",
     "剩余": "Left",
+    "等待企业，计时暂停": "Waiting on the enterprise: clock paused",
     "认领": "Claim",
     "办理": "Open",
     "下一页": "Next page",

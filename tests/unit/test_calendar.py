@@ -185,3 +185,18 @@ def test_module_level_helpers():
         assert wc.add_working_days(date(2027, 2, 4), 1) == date(2027, 2, 7)
     finally:
         wc.set_default_calendar(None)
+
+
+def test_aware_times_count_on_beijing_days_not_utc_days():
+    from datetime import UTC, datetime
+
+    from engine.calendar import BUREAU_TZ, from_chinese_calendar
+
+    cal = from_chinese_calendar()
+    # Saturday 2026-03-07 07:30 in Guangzhou is still Friday 23:30 UTC.
+    created = datetime(2026, 3, 6, 23, 30, tzinfo=UTC)
+    due = cal.add_working_days(created, 1).date
+    assert due.tzinfo is UTC
+    assert due.astimezone(BUREAU_TZ).replace(tzinfo=None) == datetime(2026, 3, 9, 7, 30)
+    assert cal.working_days_between(created, due) == 1
+    assert not cal.is_workday(created)
