@@ -99,7 +99,7 @@ def start_case(
         lock_version=0,
         event_count=0,
         last_event_hash="",
-        summary={},
+        summary={"definition_hash": definition.content_hash},
     )
     session.add(case)
     session.flush()
@@ -142,8 +142,22 @@ def list_cases(
     if stage:
         query = query.where(Case.stage == stage)
     if q:
-        like = f"%{q.strip()}%"
-        query = query.outerjoin(Enterprise, Case.enterprise_id == Enterprise.id).where(
+        query = query.where(Case.id.in_(matching_case_ids(q)))
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(Case.id < cursor_id(after[0]))
+    rows = list(session.scalars(query.order_by(Case.id.desc()).limit(page_size + 1)))
+    next_cursor = encode_cursor([rows[page_size - 1].id]) if len(rows) > page_size else None
+    return rows[:page_size], next_cursor
+
+
+def matching_case_ids(q: str):
+    """A subquery of the cases whose number, project, project code, permits or enterprise match."""
+    like = f"%{q.strip()}%"
+    return (
+        select(Case.id)
+        .outerjoin(Enterprise, Case.enterprise_id == Enterprise.id)
+        .where(
             or_(
                 Case.case_number.ilike(like),
                 Case.project_name.ilike(like),
@@ -152,12 +166,7 @@ def list_cases(
                 Enterprise.name.ilike(like),
             )
         )
-    after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(Case.id < cursor_id(after[0]))
-    rows = list(session.scalars(query.order_by(Case.id.desc()).limit(page_size + 1)))
-    next_cursor = encode_cursor([rows[page_size - 1].id]) if len(rows) > page_size else None
-    return rows[:page_size], next_cursor
+    )
 
 
 def encode_cursor(values: list) -> str:
@@ -201,6 +210,9 @@ def timeline(session: Session, actor: Actor, ref: str | int) -> list[Event]:
 
 def case_data(session: Session, case: Case) -> dict:
     """The case's data as of its last step (a snapshot; the workflow is not deserialized)."""
+    row = session.info.get("case_states", {}).get(case.id)  # the step that just ran saved it
+    if row is not None and row.data is not None:
+        return row.data
     snapshot = session.scalar(select(CaseState.data).where(CaseState.case_id == case.id))
     if snapshot is not None:
         return snapshot

@@ -53,10 +53,9 @@ def specs_for(session: Session, case: Case):
         if refs
         else {}
     )
-    definition = case.definition
-    top, subprocess_specs = definitions.spec_cache.get(
-        definition.content_hash, lambda: definition.spec
-    )
+    # The hash is kept on the case so a step finds the cached spec without loading the definition.
+    top_hash = (case.summary or {}).get("definition_hash") or case.definition.content_hash
+    top, subprocess_specs = definitions.spec_cache.get(top_hash, lambda: case.definition.spec)
     subprocess_specs = dict(subprocess_specs)
     for key, def_id in refs.items():
         row = rows[def_id]

@@ -60,6 +60,7 @@ def list_tasks(
     assignee: str | None = None,
     case: str | None = None,
     due_before: datetime | None = None,
+    q: str | None = None,
     sort: str = "due_at",
     page_size: int = 20,
     cursor: str | None = None,
@@ -90,6 +91,8 @@ def list_tasks(
         query = query.where(Task.case_id == case_row.id)
     if due_before:
         query = query.where(Task.due_at < due_before)
+    if q and q.strip():
+        query = query.where(Task.case_id.in_(cases.matching_case_ids(q)))
 
     after = cases.decode_cursor(cursor)
     if sort == "due_at":

@@ -164,6 +164,15 @@ def user_for_token(session: Session, token: str, now: datetime) -> User:
     return row.user
 
 
+def revoke_token(session: Session, token: str) -> bool:
+    """Log out: the token stops working at once (not only when it expires)."""
+    return bool(
+        session.execute(
+            delete(ApiToken).where(ApiToken.token_sha256 == _token_digest(token))
+        ).rowcount
+    )
+
+
 def list_users(session: Session, actor: Actor, department: str | None = None) -> list[User]:
     """Admins and officers (who assign tasks to colleagues) may list users."""
     if actor.role not in ("admin", "officer"):

@@ -140,6 +140,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    token = session.get("token")
+    if token:
+        with database().write() as db_session:
+            users.revoke_token(db_session, token)
     session.clear()
     flash(_("退出"), "info")
     return redirect(url_for("web.login"))

@@ -18,7 +18,6 @@ from .i18n import is_en
 from .session_auth import current_actor, roles
 
 PAGE_SIZE = 30
-SEARCH_LIMIT = 200
 
 
 @bp.route("/inbox")
@@ -34,14 +33,10 @@ def inbox():
             actor,
             status=status if status in ("ready", "claimed") else None,
             assignee="me" if mine else None,
-            page_size=SEARCH_LIMIT if q else PAGE_SIZE,
+            q=q or None,
+            page_size=PAGE_SIZE,
             cursor=request.args.get("cursor"),
         )
-        if q:
-            # Search reuses the case search (case number, project name/code, enterprise).
-            matches, _more = cases.list_cases(session, actor, q=q, page_size=SEARCH_LIMIT)
-            ids = {case.id for case in matches}
-            rows = [task for task in rows if task.case_id in ids]
         return render_template(
             "inbox.html",
             tasks=rows,

@@ -217,3 +217,19 @@ def test_invalid_form_data_is_422_naming_the_fields_and_changes_nothing(
         json={"data": {"opinion": "同意", "contact_mobile": "13800138000"}},
     )
     assert good.status_code == 200
+
+
+def test_inbox_search_finds_a_case_beyond_the_first_page(fire_officer, enterprise_a, start_case):
+    for number in range(6):
+        start_case(enterprise_a, project_name=f"海珠普通项目{number}")
+    wanted = start_case(enterprise_a, project_name="琶洲塔二期")
+    first_page = fire_officer.get("/api/v1/tasks?page_size=3").get_json()
+    assert first_page["next_cursor"] and wanted["id"] not in {
+        t["case"]["id"] for t in first_page["items"]
+    }
+
+    found = fire_officer.get("/api/v1/tasks?page_size=3&q=琶洲塔").get_json()
+    assert [(t["case"]["id"], t["department"]) for t in found["items"]] == [(wanted["id"], "fire")]
+    assert found["next_cursor"] is None
+    by_number = fire_officer.get(f"/api/v1/tasks?q={wanted['case_number']}").get_json()
+    assert [t["case"]["id"] for t in by_number["items"]] == [wanted["id"]]

@@ -25,6 +25,11 @@ class TaskListArgsSchema(PageArgsSchema):
         metadata={"description": "case id or number"},
     )
     due_before = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+    q = Text(
+        load_default=None,
+        validate=validate.Length(max=100),
+        metadata={"description": "case number, project name or code, permit number, enterprise"},
+    )
     sort = Text(load_default="due_at", validate=validate.OneOf(("due_at", "created_at")))
 
 
