@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .. import audit, calendar, sla
@@ -88,10 +88,16 @@ def sync_case(ctx: journal.StepContext) -> None:
                 row.completed_at = now
     waiting = any(row.department == ENTERPRISE for row in open_rows)
     officer = {str(row.id): row for row in open_rows if has_sla(row)}
+    # Live jobs, and any job of a task still open (a fired breach must not be scheduled again);
+    # the jobs of tasks finished long ago are history and are not read on every step.
     jobs = {
         (job.kind, job.ref): job
         for job in session.scalars(
-            select(Job).where(Job.case_id == case.id, Job.kind.in_(SLA_KINDS))
+            select(Job).where(
+                Job.case_id == case.id,
+                Job.kind.in_(SLA_KINDS),
+                or_(Job.status.in_(LIVE), Job.ref.in_(list(officer))),
+            )
         )
     }
     for (_, ref), job in jobs.items():
