@@ -70,29 +70,49 @@ def start_case(
     enterprise_id: int | None = None,
 ) -> Case:
     """Start a case: validate the start form, run until every path waits, write the first step."""
+    definition = deployments.get_definition(session, definition_key, version)
+    enterprise_id = _starting_enterprise(session, actor, enterprise_id)
+    validate_form_data(session, definition.start_form_key, data, None)
+    case = open_case(session, actor, definition, project_name, now, enterprise_id)
+    return begin(session, actor, case, data, now, validated=True)
+
+
+def _starting_enterprise(session: Session, actor: Actor, enterprise_id: int | None) -> int | None:
     if actor.role == "enterprise":
         if enterprise_id not in (None, actor.enterprise_id):
             raise Forbidden("企业只能为本企业发起案件 (enterprises start cases for themselves)")
-        enterprise_id = actor.enterprise_id
-    elif actor.role == "analyst":
+        return actor.enterprise_id
+    if actor.role == "analyst":
         raise Forbidden("分析员不能发起案件 (analysts do not start cases)")
     if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
         raise InvalidInput("企业不存在 (no such enterprise)", {"enterprise_id": ["企业不存在"]})
+    return enterprise_id
+
+
+def open_case(
+    session: Session,
+    actor: Actor,
+    definition,
+    project_name: str,
+    now: datetime,
+    enterprise_id: int | None,
+) -> Case:
+    """The numbered case row, with nothing run yet: files can be attached before it begins.
+
+    The caller's transaction decides: if :func:`begin` refuses the start form, rolling back
+    removes the row and its files together.
+    """
+    enterprise_id = _starting_enterprise(session, actor, enterprise_id)
     if not project_name or not project_name.strip():
         raise InvalidInput(
             "项目名称必填 (project name is required)", {"project_name": ["此项为必填项"]}
         )
-    definition = deployments.get_definition(session, definition_key, version)
-    validate_form_data(session, definition.start_form_key, data, None)
-    spec_refs = steps.resolve_spec_refs(session, definition)
-
     case = Case(
         case_number=f"TMP-{uuid.uuid4().hex[:20]}",
         definition_id=definition.id,
-        spec_refs=spec_refs,
+        spec_refs=steps.resolve_spec_refs(session, definition),
         enterprise_id=enterprise_id,
         project_name=project_name.strip()[:300],
-        project_code=str(data.get("project_code"))[:40] if data.get("project_code") else None,
         status="running",
         started_by=actor.username,
         started_at=now,
@@ -105,7 +125,19 @@ def start_case(
     session.flush()
     case.case_number = f"HZ-{now.year}-{case.id:06d}"
     case.definition = definition
+    return case
 
+
+def begin(
+    session: Session, actor: Actor, case: Case, data: dict, now: datetime, validated: bool = False
+) -> Case:
+    """Run an opened case's start: the start form (file fields must be this case's
+    attachments), the case.started event, the engine until every path waits."""
+    definition = case.definition
+    if not validated:
+        validate_form_data(session, definition.start_form_key, data, case.id)
+    if data.get("project_code"):
+        case.project_code = str(data["project_code"])[:40]
     ctx = steps.StepContext(session, case, actor.username, now)
     top, subprocess_specs = steps.specs_for(session, case)
     steps.record(

@@ -27,11 +27,13 @@ def init_web(app) -> None:
         views_admin,
         views_cases,
         views_modeler,
+        views_start,
         views_tasks,
         views_webhooks,
     )
 
-    del error_pages, views_admin, views_cases, views_modeler, views_tasks, views_webhooks  # routes
+    del error_pages, views_admin, views_cases, views_modeler, views_start, views_tasks  # routes
+    del views_webhooks
     i18n.init_i18n(app)
     display.init_filters(app)
     session_auth.init_session(app)

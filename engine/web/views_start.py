@@ -1,0 +1,97 @@
+"""Starting a case from the browser: pick a procedure, fill its start form, attach files."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..errors import InvalidInput
+from ..models import Enterprise
+from ..services import attachments, cases, deployments
+from . import bp
+from .context import database, now, settings
+from .formfields import build_fields, parse, upload_paths
+from .i18n import gettext as _
+from .i18n import is_en
+from .session_auth import current_actor, roles
+
+
+@bp.route("/cases/new")
+@roles("enterprise", "officer", "admin")
+def new_case_index():
+    with database().read() as session:
+        startable = [d for d in deployments.list_definitions(session) if d.start_form_key]
+        return render_template("new_case_index.html", definitions=startable)
+
+
+def _render(key: str, data=None, errors=None, values=None, status: int = 200):
+    actor = current_actor()
+    with database().read() as session:
+        definition = deployments.get_definition(session, key)
+        form = deployments.start_form(definition)
+        enterprises = (
+            []
+            if actor.role == "enterprise"
+            else list(session.scalars(select(Enterprise).order_by(Enterprise.name)))
+        )
+        return render_template(
+            "new_case.html",
+            definition=definition,
+            form=form,
+            fields=build_fields(form["schema"], data, errors, is_en()) if form else [],
+            enterprises=enterprises,
+            errors=errors or {},
+            values=values or {},
+        ), status
+
+
+@bp.route("/cases/new/<key>")
+@roles("enterprise", "officer", "admin")
+def new_case(key: str):
+    return _render(key)
+
+
+@bp.route("/cases/new/<key>", methods=["POST"])
+@roles("enterprise", "officer", "admin")
+def start_case(key: str):
+    """One transaction: open the case, store its files, validate the start form, run it.
+
+    If the form is refused, the case row and the files roll back together; the form comes
+    back with the typed values and the errors next to the fields (files must be chosen again).
+    """
+    actor = current_actor()
+    at = now()
+    project_name = request.form.get("project_name", "")
+    enterprise = request.form.get("enterprise_id") or None
+    enterprise_id = int(enterprise) if enterprise and enterprise.isdigit() else None
+    values = {"project_name": project_name, "enterprise_id": enterprise}
+    with database().read() as session:
+        form = deployments.start_form(deployments.get_definition(session, key))
+    schema = form["schema"] if form else {"type": "object", "properties": {}}
+    data = {}
+    try:
+        with database().write() as session:
+            definition = deployments.get_definition(session, key)
+            case = cases.open_case(session, actor, definition, project_name, at, enterprise_id)
+            uploaded: dict[str, list[str]] = {}
+            for path, files in upload_paths(request.files).items():
+                for storage in files:
+                    row = attachments.add_attachment(
+                        session,
+                        actor,
+                        case.id,
+                        storage.filename,
+                        storage.mimetype,
+                        storage.read(),
+                        at,
+                        settings().max_upload_bytes,
+                    )
+                    uploaded.setdefault(path, []).append(row.id)
+            data = parse(schema, request.form, uploaded)
+            cases.begin(session, actor, case, data, at)
+            case_number = case.case_number
+    except InvalidInput as exc:
+        flash(_("表单有错误，请修改后重新提交"), "error")
+        return _render(key, data, dict(exc.errors), values, 422)
+    flash(_("申请已提交"), "success")
+    return redirect(url_for("web.case_page", ref=case_number))
