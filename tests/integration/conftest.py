@@ -84,6 +84,20 @@ class Factory:
         assert response.status_code == 201, response.get_json()
         return ApiClient(self.client, response.get_json()["token"], username)
 
+    def web_login(self, username: str):
+        """A browser-like test client logged in through the login form; returns (client, csrf)."""
+        client = self.app.test_client()
+        client.get("/login")
+        with client.session_transaction() as web_session:
+            csrf = web_session["csrf"]
+        response = client.post(
+            "/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        client.get("/cases")  # any page issues the session's form token
+        with client.session_transaction() as web_session:
+            return client, web_session["csrf"]
+
     def logged_in(
         self, role: str, department: str | None = None, enterprise_id: int | None = None
     ) -> ApiClient:

@@ -6,26 +6,13 @@ from sqlalchemy import func, select
 
 from engine.models import ApiToken
 
-from .conftest import PASSWORD
-
 
 def test_logout_revokes_the_token(app, factory):
-    username = factory.user("officer", "fire")
-    client = app.test_client()
-    client.get("/login")
-    with client.session_transaction() as web_session:
-        csrf = web_session["csrf"]
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf}
-    )
-    assert response.status_code == 302
+    client, csrf = factory.web_login(factory.user("officer", "fire"))
     with client.session_transaction() as web_session:
         token = web_session["token"]
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
-    assert client.get("/inbox").status_code == 200  # a page renders the logout form's token
-    with client.session_transaction() as web_session:
-        csrf = web_session["csrf"]
     assert client.post("/logout", data={"csrf_token": csrf}).status_code == 302
 
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

@@ -10,7 +10,6 @@ from engine.models import Attachment, Case
 from engine.services import cases
 from engine.services.actors import SYSTEM
 
-from .conftest import PASSWORD
 from .process_helpers import HEADER, deploy_processes
 
 PDF = b"%PDF-1.4\n% start form file\n"
@@ -21,20 +20,6 @@ FILES = (
     "fire_commissioning_report",
     "completion_report_file",
 )
-
-
-def logged_in(app, username):
-    client = app.test_client()
-    client.get("/login")
-    with client.session_transaction() as web_session:
-        csrf = web_session["csrf"]
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf}
-    )
-    assert response.status_code == 302
-    client.get("/cases")
-    with client.session_transaction() as web_session:
-        return client, web_session["csrf"]
 
 
 def form_post(csrf, files=FILES, **overrides):
@@ -68,7 +53,7 @@ def test_enterprise_starts_joint_acceptance_with_its_files(app, factory):
     deploy_processes(db)
     enterprise_id = factory.enterprise()
     username = factory.user("enterprise", enterprise_id=enterprise_id)
-    client, csrf = logged_in(app, username)
+    client, csrf = factory.web_login(username)
 
     listing = client.get("/cases/new").get_data(as_text=True)
     assert "竣工联合验收" in listing and "/cases/new/joint_completion_acceptance" in listing
