@@ -108,7 +108,6 @@ class Runtime:
         start = workflow.get_next_task(state=TaskState.READY)
         if start is not None:
             start.data.update(data)
-        workflow.data.update({})
         self._guarded(workflow.do_engine_steps)
         return workflow
 

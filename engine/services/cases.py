@@ -136,8 +136,6 @@ def begin(
     definition = case.definition
     if not validated:
         validate_form_data(session, definition.start_form_key, data, case.id)
-    if data.get("project_code"):
-        case.project_code = str(data["project_code"])[:40]
     ctx = steps.StepContext(session, case, actor.username, now)
     top, subprocess_specs = steps.specs_for(session, case)
     steps.record(

@@ -10,22 +10,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
+import webhooks
+
 from .. import audit
 from ..errors import NotFound
 from ..models import Case, Event, WebhookDelivery, WebhookSubscription
 from ..runtime import monotonic_marker
 
 OPEN = ("ready", "claimed")
-WEBHOOK_EVENTS = {
-    "case.started",
-    "case.stage_changed",
-    "case.completed",
-    "case.cancelled",
-    "task.created",
-    "task.completed",
-    "task.sla_breached",
-    "rectification.issued",
-}
+# The outbox takes exactly the event types the webhooks package can deliver.
+WEBHOOK_EVENTS = frozenset(webhooks.EVENT_TYPES)
 
 
 @dataclass

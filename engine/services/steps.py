@@ -115,7 +115,7 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
                 Task.case_id == case.id,
                 Task.status.in_(OPEN),
                 # escalation tasks (engine/services/deadlines.py) live outside the workflow
-                ~Task.spiff_task_id.startswith("esc-"),
+                ~Task.spiff_task_id.startswith(deadlines.ESCALATION_PREFIX),
             )
         )
     }

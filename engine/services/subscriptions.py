@@ -107,7 +107,7 @@ def list_deliveries(
         query = query.where(WebhookDelivery.status == status)
     after = cases.decode_cursor(cursor)
     if after is not None:
-        query = query.where(WebhookDelivery.id < int(after[0]))
+        query = query.where(WebhookDelivery.id < cases.cursor_id(after[0]))
     rows = list(session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(page_size + 1)))
     next_cursor = cases.encode_cursor([rows[page_size - 1].id]) if len(rows) > page_size else None
     return rows[:page_size], next_cursor

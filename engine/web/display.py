@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import request
 
@@ -14,7 +13,7 @@ from ..departments import DEPARTMENTS, ENTERPRISE
 from .context import now
 from .i18n import STAGES, gettext, is_en, stage_name
 
-LOCAL = ZoneInfo("Asia/Shanghai")
+LOCAL = working_calendar.BUREAU_TZ
 
 STATUS_NAMES = {
     "ready": "待认领",
