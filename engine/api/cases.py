@@ -30,26 +30,21 @@ blp = Blueprint(
 )
 
 
-def _open_task_payload(task: Task) -> dict:
-    return {
-        "id": task.id,
-        "title": task.title,
-        "department": task.department,
-        "assignee": task.assignee,
-        "status": task.status,
-        "due_at": task.due_at,
-        "legal_basis": task.legal_basis,
-    }
+OPEN_TASK_FIELDS = ("id", "title", "department", "assignee", "status", "due_at", "legal_basis")
 
 
 def _open_tasks_by_case(session: Session, case_ids: list[int]) -> dict[int, list[dict]]:
     grouped: dict[int, list[dict]] = {case_id: [] for case_id in case_ids}
     if case_ids:
-        rows = session.scalars(
-            select(Task).where(Task.case_id.in_(case_ids), Task.status.in_(OPEN)).order_by(Task.id)
+        # Plain rows, not ORM objects: this runs on every case response.
+        columns = [getattr(Task, name) for name in OPEN_TASK_FIELDS]
+        rows = session.execute(
+            select(Task.case_id, *columns)
+            .where(Task.case_id.in_(case_ids), Task.status.in_(OPEN))
+            .order_by(Task.id)
         )
-        for task in rows:
-            grouped[task.case_id].append(_open_task_payload(task))
+        for case_id, *values in rows:
+            grouped[case_id].append(dict(zip(OPEN_TASK_FIELDS, values, strict=True)))
     return grouped
 
 

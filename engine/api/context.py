@@ -57,8 +57,7 @@ def authenticate() -> None:
     if token is None:
         raise Unauthorized("缺少访问令牌 (missing Authorization: Bearer token)")
     with database().read() as session:
-        user = users.user_for_token(session, token, now())
-        g.actor = Actor.from_user(user)
+        g.actor = users.actor_for_token(session, token, now())
 
 
 def current_actor() -> Actor:

@@ -74,13 +74,31 @@ def _task_payload(task: Task) -> dict:
     }
 
 
-def sync_case(ctx: journal.StepContext) -> None:
-    """After a step: schedule SLA jobs for new officer tasks, pause/resume, retire old jobs."""
+def jobs_of(session: Session, case_id: int, open_tasks: list[Task]) -> list[Job]:
+    """The case's live jobs (timers and SLA), and any SLA job of a task still open.
+
+    A fired breach of an open task must not be scheduled again; the jobs of tasks finished
+    long ago are history and are not read on every step.
+    """
+    refs = [str(row.id) for row in open_tasks if has_sla(row)]
+    return list(
+        session.scalars(
+            select(Job).where(
+                Job.case_id == case_id,
+                or_(Job.status.in_(LIVE), Job.kind.in_(SLA_KINDS) & Job.ref.in_(refs)),
+            )
+        )
+    )
+
+
+def sync_case(ctx: journal.StepContext, open_rows: list[Task], sla_jobs: list[Job]) -> None:
+    """After a step: schedule SLA jobs for new officer tasks, pause/resume, retire old jobs.
+
+    ``open_rows`` are the case's open tasks after the step and ``sla_jobs`` what
+    :func:`jobs_of` read of its SLA jobs.
+    """
     session, case, now = ctx.session, ctx.case, ctx.now
     cal = calendar.get_default_calendar()
-    open_rows = list(
-        session.scalars(select(Task).where(Task.case_id == case.id, Task.status.in_(journal.OPEN)))
-    )
     if case.status != "running":
         for row in open_rows:
             if is_escalation(row):
@@ -88,18 +106,7 @@ def sync_case(ctx: journal.StepContext) -> None:
                 row.completed_at = now
     waiting = any(row.department == ENTERPRISE for row in open_rows)
     officer = {str(row.id): row for row in open_rows if has_sla(row)}
-    # Live jobs, and any job of a task still open (a fired breach must not be scheduled again);
-    # the jobs of tasks finished long ago are history and are not read on every step.
-    jobs = {
-        (job.kind, job.ref): job
-        for job in session.scalars(
-            select(Job).where(
-                Job.case_id == case.id,
-                Job.kind.in_(SLA_KINDS),
-                or_(Job.status.in_(LIVE), Job.ref.in_(list(officer))),
-            )
-        )
-    }
+    jobs = {(job.kind, job.ref): job for job in sla_jobs}
     for (_, ref), job in jobs.items():
         if job.status in LIVE and ref not in officer:
             job.status = "done"

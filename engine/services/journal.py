@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 import webhooks
 
 from .. import audit
 from ..errors import NotFound
-from ..models import Case, Event, WebhookDelivery, WebhookSubscription
+from ..models import Case, Event, ProcessDefinition, WebhookDelivery, WebhookSubscription
 from ..runtime import monotonic_marker
 
 OPEN = ("ready", "claimed")
@@ -40,8 +40,17 @@ def lock_case(session: Session, case_id: int) -> Case:
         select(Case)
         .where(Case.id == case_id)
         .with_for_update(of=Case)
-        # Re-read the case's own columns, not its (immutable) definition's spec and XML.
-        .options(lazyload(Case.definition), lazyload(Case.enterprise))
+        # Re-read the case's own columns; of its (immutable) definition only the label the
+        # response shows, never the spec JSON.
+        .options(
+            joinedload(Case.definition).load_only(
+                ProcessDefinition.key,
+                ProcessDefinition.version,
+                ProcessDefinition.name,
+                ProcessDefinition.content_hash,
+            ),
+            lazyload(Case.enterprise),
+        )
         .execution_options(populate_existing=True)
     ).first()
     if case is None:
@@ -76,11 +85,11 @@ def record(ctx: StepContext, type_: str, payload: dict) -> Event:
 def _enqueue_webhooks(ctx: StepContext, type_: str, payload: dict) -> None:
     if ctx.subscriptions is None:
         with ctx.session.no_autoflush:  # subscriptions are not what this step changes
-            ctx.subscriptions = list(
-                ctx.session.scalars(
-                    select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+            ctx.subscriptions = ctx.session.execute(
+                select(WebhookSubscription.id, WebhookSubscription.events).where(
+                    WebhookSubscription.active.is_(True)
                 )
-            )
+            ).all()
     if not ctx.subscriptions:
         return
     data = {"case_id": ctx.case.id, "case_number": ctx.case.case_number, **payload}

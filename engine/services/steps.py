@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit, calendar, definitions
@@ -108,17 +108,14 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
     case = ctx.case
     session = ctx.session
 
-    open_rows = {
-        row.spiff_task_id: row
-        for row in session.scalars(
-            select(Task).where(
-                Task.case_id == case.id,
-                Task.status.in_(OPEN),
-                # escalation tasks (engine/services/deadlines.py) live outside the workflow
-                ~Task.spiff_task_id.startswith(deadlines.ESCALATION_PREFIX),
-            )
-        )
-    }
+    # One read of the case's open tasks and live jobs serves the whole step: the inbox sync,
+    # the timers, the SLA bookkeeping and the case's due date.
+    open_tasks = list(
+        session.scalars(select(Task).where(Task.case_id == case.id, Task.status.in_(OPEN)))
+    )
+    jobs = deadlines.jobs_of(session, case.id, open_tasks)
+    # escalation tasks (engine/services/deadlines.py) live outside the workflow
+    open_rows = {row.spiff_task_id: row for row in open_tasks if not deadlines.is_escalation(row)}
     ready_ids = {h.spiff_id for h in result.ready}
     for spiff_id, row in open_rows.items():
         if spiff_id not in ready_ids and spiff_id not in ctx.completed_spiff_ids:
@@ -132,14 +129,14 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
     for human in result.ready:
         if human.spiff_id in open_rows:
             continue
-        _create_task_row(ctx, human)
+        open_tasks.append(_create_task_row(ctx, human))
 
     if result.stage and result.stage != case.stage:
         previous = case.stage
         case.stage = result.stage
         record(ctx, "case.stage_changed", {"from": previous, "to": result.stage})
 
-    _sync_timer_jobs(ctx, result)
+    _sync_timer_jobs(ctx, result, [job for job in jobs if job.kind == "timer"])
 
     data = rt.data(workflow)
     for name in SEARCH_FIELDS:
@@ -153,13 +150,11 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
         case.status = "completed"
         case.completed_at = ctx.now
         record(ctx, "case.completed", {"stage": case.stage})
-    session.flush()
-    deadlines.sync_case(ctx)
-    case.due_at = session.scalar(
-        select(Task.due_at)
-        .where(Task.case_id == case.id, Task.status.in_(OPEN), Task.due_at.is_not(None))
-        .order_by(Task.due_at)
-        .limit(1)
+    still_open = [row for row in open_tasks if row.status in OPEN]
+    deadlines.sync_case(ctx, still_open, [job for job in jobs if job.kind in deadlines.SLA_KINDS])
+    case.due_at = min(
+        (row.due_at for row in still_open if row.status in OPEN and row.due_at is not None),
+        default=None,
     )
     # The diagram shows what the case went through; pruning is about to drop that history.
     _, completed_elements = rt.element_states(workflow)
@@ -231,23 +226,28 @@ def _create_task_row(ctx: StepContext, human) -> Task:
     if sla and department != ENTERPRISE:
         due = calendar.get_default_calendar().add_working_days(ctx.now, sla)
         due_at, provisional = due.date, due.provisional
-    row = Task(
-        case_id=ctx.case.id,
-        spiff_task_id=human.spiff_id,
-        element_id=human.element_id,
-        process_key=human.process_key,
-        title=human.title,
-        department=department,
-        status="ready",
-        form_key=props.get("formKey"),
-        sla_working_days=sla,
-        legal_basis=props.get("legal_basis"),
-        created_at=ctx.now,
-        due_at=due_at,
-        due_provisional=provisional,
-    )
-    ctx.session.add(row)
-    ctx.session.flush()
+    # An INSERT … RETURNING of this row alone, for its id: a session.flush() here would also
+    # write everything else the step has changed so far, and the step flushes once at COMMIT.
+    row = ctx.session.scalars(
+        insert(Task).returning(Task),
+        [
+            {
+                "case_id": ctx.case.id,
+                "spiff_task_id": human.spiff_id,
+                "element_id": human.element_id,
+                "process_key": human.process_key,
+                "title": human.title,
+                "department": department,
+                "status": "ready",
+                "form_key": props.get("formKey"),
+                "sla_working_days": sla,
+                "legal_basis": props.get("legal_basis"),
+                "created_at": ctx.now,
+                "due_at": due_at,
+                "due_provisional": provisional,
+            }
+        ],
+    ).one()
     record(
         ctx,
         "task.created",
@@ -262,16 +262,9 @@ def _create_task_row(ctx: StepContext, human) -> Task:
     return row
 
 
-def _sync_timer_jobs(ctx: StepContext, result: StepResult) -> None:
+def _sync_timer_jobs(ctx: StepContext, result: StepResult, timer_jobs: list[Job]) -> None:
     session = ctx.session
-    existing = {
-        job.ref: job
-        for job in session.scalars(
-            select(Job).where(
-                Job.case_id == ctx.case.id, Job.kind == "timer", Job.status == "pending"
-            )
-        )
-    }
+    existing = {job.ref: job for job in timer_jobs if job.status == "pending"}
     for ref, job in existing.items():
         if ref not in result.timers:
             job.status = "done"

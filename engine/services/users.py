@@ -154,14 +154,29 @@ def authenticate(
 
 def user_for_token(session: Session, token: str, now: datetime) -> User:
     """The active user a live token belongs to; Unauthorized otherwise."""
+    actor = actor_for_token(session, token, now)
+    return session.get(User, actor.user_id)
+
+
+def actor_for_token(session: Session, token: str, now: datetime) -> Actor:
+    """What authorization needs of a live token's active user, in one narrow query.
+
+    Runs before every API request, so it reads five columns instead of loading ORM rows.
+    """
     if not token:
         raise Unauthorized("缺少访问令牌 (missing bearer token)")
-    row = session.scalars(
-        select(ApiToken).where(ApiToken.token_sha256 == _token_digest(token))
+    row = session.execute(
+        select(User.id, User.username, User.role, User.department_code, User.enterprise_id)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_sha256 == _token_digest(token),
+            ApiToken.expires_at > now,
+            User.active.is_(True),
+        )
     ).first()
-    if row is None or row.expires_at <= now or not row.user.active:
+    if row is None:
         raise Unauthorized("访问令牌无效或已过期 (invalid or expired token)")
-    return row.user
+    return Actor(row.username, row.role, row.department_code, row.enterprise_id, row.id)
 
 
 def revoke_token(session: Session, token: str) -> bool:
