@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .clock import system_clock
-from .errors import PazhouError
+from .errors import InvalidInput, PazhouError
 
 
 def _database(args):
@@ -99,18 +99,32 @@ def cmd_users_create(args) -> int:
 
 
 def cmd_cases_start(args) -> int:
-    from .services import cases
+    import mimetypes
+
+    from .services import start_files
     from .services.actors import SYSTEM
 
     _, database = _upgraded(args)
     data = json.loads(args.data) if args.data else {}
+    files = []
+    for spec in args.file or []:
+        field, sep, path = spec.partition("=")
+        if not sep or not field or not path:
+            raise InvalidInput(f"--file 应为 字段=文件路径 (--file takes FIELD=PATH): {spec}")
+        try:
+            content = Path(path).read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"无法读取文件 (cannot read file) {path}: {exc.strerror}") from None
+        content_type = mimetypes.guess_type(path)[0]
+        files.append((field, start_files.UploadedFile(Path(path).name, content_type, content)))
     with database.write() as session:
-        case = cases.start_case(
+        case = start_files.start_case_with_files(
             session,
             SYSTEM,
             args.key,
             args.project_name or data.get("project_name") or args.key,
             data,
+            files,
             system_clock.now(),
             enterprise_id=args.enterprise,
         )
@@ -232,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--data", help="JSON")
     start.add_argument("--project-name")
     start.add_argument("--enterprise", type=int)
+    start.add_argument(
+        "--file",
+        action="append",
+        metavar="FIELD=PATH",
+        help="发起表单的文件字段 (a file for a start-form file field; repeat for a list)",
+    )
     start.set_defaults(func=cmd_cases_start)
 
     tasks_parser = sub.add_parser("tasks", help="待办 (tasks)")

@@ -5,7 +5,8 @@ Form files live next to this package as ``forms/<form_key>.json``; keys are
 
 See ``forms.validation`` for the error-path convention (``items.0.name``, ``""`` for the
 whole form) and the ``x-labels-en`` English label convention, and ``forms.formats`` for the
-custom formats ``uscc``, ``project-code``, ``cn-mobile`` and ``attachment``.
+custom formats ``uscc``, ``project-code``, ``cn-mobile`` and ``attachment``
+(:func:`attachment_field` tells whether a field path is a file field).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .formats import (
 )
 from .validation import (
     LABELS_EN_KEY,
+    attachment_field,
     check_schema,
     english_labels,
     field_label,
@@ -38,6 +40,7 @@ __all__ = [
     "FormError",
     "FormNotFound",
     "InvalidFormKey",
+    "attachment_field",
     "check_schema",
     "clear_cache",
     "english_labels",

@@ -312,6 +312,43 @@ def _subschema_at(schema: Any, key: str) -> Any:
     return schema.get("properties", {}).get(key)
 
 
+def attachment_field(schema: Mapping[str, Any], path: str) -> str | None:
+    """What the field at ``path`` (dotted, list indices included: ``items.0.photos``) holds:
+    ``"one"`` attachment id, ``"many"`` (an array of them), or ``None`` when it is not a file
+    field. A list item itself (``photos.0``) is not a field. Follows ``properties`` and
+    ``items`` only (no ``$ref``, no combinators)."""
+    node: Any = schema
+    segments = path.split(".") if path else []
+    if not segments or "" in segments:
+        return None
+    for position, segment in enumerate(segments):
+        if _node_type(node) == "array":
+            if position == len(segments) - 1 or not (segment.isascii() and segment.isdigit()):
+                return None
+            node = node.get("items")
+            continue
+        properties = node.get("properties") if isinstance(node, Mapping) else None
+        node = properties.get(segment) if isinstance(properties, Mapping) else None
+        if not isinstance(node, Mapping):
+            return None
+    if _node_type(node) == "array" and _is_attachment(node.get("items")):
+        return "many"
+    return "one" if _is_attachment(node) else None
+
+
+def _node_type(node: Any) -> str | None:
+    if not isinstance(node, Mapping):
+        return None
+    kind = node.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    return kind
+
+
+def _is_attachment(node: Any) -> bool:
+    return isinstance(node, Mapping) and node.get("format") == "attachment"
+
+
 def field_label(schema: Mapping[str, Any], path: str, locale: str = "zh-CN") -> str:
     """Human label for a field path: English from ``x-labels-en`` when ``locale`` is
     English, else the field's ``title``; falls back to the last path segment."""

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import json
+
 from flask import request
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Case, Task
-from ..services import attachments, cases
+from ..services import attachments, cases, start_files
 from ..services.steps import OPEN
 from .context import current_actor, database, now, settings
 from .errors import documents
 from .schemas.cases import (
+    START_WITH_FILES_BODY,
     AttachmentSchema,
     AttachmentUploadSchema,
     CancelSchema,
@@ -22,6 +27,7 @@ from .schemas.cases import (
     DiagramSchema,
     MessageSchema,
     StartCaseSchema,
+    StartWithFilesFormSchema,
     TimelineSchema,
 )
 
@@ -94,6 +100,76 @@ def start_case(body):
             now(),
             version=body["version"],
             enterprise_id=body["enterprise_id"],
+        )
+        return case_payload(session, case)
+
+
+# A start with files may carry this many files of the largest allowed size (the joint
+# completion acceptance asks for four documents); each file is still limited on its own.
+START_UPLOAD_FILES = 4
+START_UPLOAD_PARTS = 50
+MULTIPART_FRAMING = 64 * 1024
+
+
+def start_upload_limits(view):
+    """Room for several files in one request, set before the body is parsed."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        request.max_content_length = (
+            START_UPLOAD_FILES * settings().max_upload_bytes + MULTIPART_FRAMING
+        )
+        request.max_form_parts = START_UPLOAD_PARTS
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _start_body(text: str) -> dict:
+    """The `case` part, read and validated as the POST /cases body is."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        abort(400, messages={"form": {"case": ["不是有效的 JSON (not valid JSON)"]}})
+    try:
+        return StartCaseSchema().load(body)
+    except ValidationError as exc:
+        abort(422, messages={"json": exc.messages})
+
+
+@blp.route("/cases/with-files", methods=["POST"])
+@start_upload_limits
+@blp.arguments(StartWithFilesFormSchema, location="form", content_type="multipart/form-data")
+@blp.doc(requestBody={"content": {"multipart/form-data": {"schema": START_WITH_FILES_BODY}}})
+@blp.response(201, CaseSchema)
+@documents(blp, 400, 401, 403, 404, 413, 422)
+def start_case_with_files(form):
+    """Start a case with the files of its start form, in one step.
+
+    Part `case` is the POST /cases body as JSON; every other part is a file for the start-form
+    field named by the part name (`survey_report_file`, `rect_problems.0.photos`). The files
+    become the case's attachments and their ids are written into `data` at those paths
+    (appended for an array field) before the start form is validated. If anything is
+    refused, neither the case nor any file is kept.
+    """
+    body = _start_body(form["case"])
+    uploads = [
+        (path, start_files.UploadedFile(upload.filename or "", upload.mimetype, upload.read()))
+        for path, storages in request.files.lists()
+        for upload in storages
+    ]
+    with database().write() as session:
+        case = start_files.start_case_with_files(
+            session,
+            current_actor(),
+            body["definition_key"],
+            body["project_name"],
+            body["data"],
+            uploads,
+            now(),
+            version=body["version"],
+            enterprise_id=body["enterprise_id"],
+            max_bytes=settings().max_upload_bytes,
         )
         return case_payload(session, case)
 

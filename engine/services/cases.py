@@ -18,6 +18,15 @@ from ..models import Case, CaseState, Enterprise, Event, Task
 from . import deployments, steps
 from .actors import Actor
 
+# What the form validator says of a file id that is not one of the case's attachments, and
+# what a JSON start (which cannot carry files) says instead.
+UNKNOWN_ATTACHMENT = forms.validation.message("attachment_unknown")
+UPLOAD_HINT = (
+    "发起前案件还没有附件：请用 POST /api/v1/cases/with-files 随申请上传文件，"
+    "文件部件名为字段路径 (no attachment exists before the case starts: upload the files "
+    "with POST /api/v1/cases/with-files, one part per file named by the field path)"
+)
+
 
 def _visible(actor: Actor, case: Case) -> bool:
     return actor.is_staff or (
@@ -47,16 +56,30 @@ def validate_form_data(
     if not form_key:
         return
     schema = forms.load_form(form_key)
-    attachment_ids = None
+    attachment_ids: frozenset[str] = frozenset()  # before the case exists it has no files
     if case_id is not None:
         from ..models import Attachment
 
-        attachment_ids = set(
+        attachment_ids = frozenset(
             session.scalars(select(Attachment.id).where(Attachment.case_id == case_id))
         )
     errors = forms.validate(schema, data, attachment_ids=attachment_ids)
     if errors:
+        if case_id is None:
+            errors = _with_upload_hint(schema, errors)
         raise InvalidInput("表单数据无效 (form data is invalid)", errors)
+
+
+def _with_upload_hint(schema: dict, errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A start without its files: a file field's error says how to send the file."""
+    hinted = {}
+    for path, texts in errors.items():
+        if UNKNOWN_ATTACHMENT in texts:
+            texts = [UPLOAD_HINT if text == UNKNOWN_ATTACHMENT else text for text in texts]
+        elif forms.attachment_field(schema, path):
+            texts = [*texts, UPLOAD_HINT]
+        hinted[path] = texts
+    return hinted
 
 
 def start_case(
@@ -69,15 +92,19 @@ def start_case(
     version: int | None = None,
     enterprise_id: int | None = None,
 ) -> Case:
-    """Start a case: validate the start form, run until every path waits, write the first step."""
+    """Start a case: validate the start form, run until every path waits, write the first step.
+
+    A case has no attachments before it starts, so a file field of the start form can hold
+    no valid id here: files come with :func:`start_files.start_case_with_files`.
+    """
     definition = deployments.get_definition(session, definition_key, version)
-    enterprise_id = _starting_enterprise(session, actor, enterprise_id)
+    enterprise_id = starting_enterprise(session, actor, enterprise_id)
     validate_form_data(session, definition.start_form_key, data, None)
     case = open_case(session, actor, definition, project_name, now, enterprise_id)
     return begin(session, actor, case, data, now, validated=True)
 
 
-def _starting_enterprise(session: Session, actor: Actor, enterprise_id: int | None) -> int | None:
+def starting_enterprise(session: Session, actor: Actor, enterprise_id: int | None) -> int | None:
     if actor.role == "enterprise":
         if enterprise_id not in (None, actor.enterprise_id):
             raise Forbidden("企业只能为本企业发起案件 (enterprises start cases for themselves)")
@@ -102,7 +129,7 @@ def open_case(
     The caller's transaction decides: if :func:`begin` refuses the start form, rolling back
     removes the row and its files together.
     """
-    enterprise_id = _starting_enterprise(session, actor, enterprise_id)
+    enterprise_id = starting_enterprise(session, actor, enterprise_id)
     if not project_name or not project_name.strip():
         raise InvalidInput(
             "项目名称必填 (project name is required)", {"project_name": ["此项为必填项"]}

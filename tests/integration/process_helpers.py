@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from sqlalchemy import select
 import forms
 from engine.errors import InvalidInput
 from engine.models import Enterprise, Task
-from engine.services import attachments, cases, deployments, steps, tasks
+from engine.services import attachments, cases, deployments, start_files, steps, tasks
 from engine.services.actors import Actor
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
@@ -50,6 +52,43 @@ HEADER = {
     "contact_name": "张三",
     "contact_phone": "13800138000",
 }
+
+
+@dataclass(frozen=True)
+class File:
+    """A file put into start data where its attachment id belongs; the start uploads it."""
+
+    filename: str
+    content: bytes = PDF
+    content_type: str = "application/pdf"
+
+
+def pdf(filename: str) -> File:
+    return File(filename, PDF + filename.encode() + b"\n%%EOF\n")
+
+
+def split_files(data: dict) -> tuple[dict, list[tuple[str, File]]]:
+    """Start data without its :class:`File` values, and the (field path, file) to upload."""
+    files: list[tuple[str, File]] = []
+
+    def strip(value, path: str):
+        if isinstance(value, dict):
+            kept = {}
+            for key, sub in value.items():
+                child = f"{path}.{key}" if path else key
+                if isinstance(sub, File):
+                    files.append((child, sub))
+                elif isinstance(sub, list) and any(isinstance(item, File) for item in sub):
+                    files.extend((child, item) for item in sub if isinstance(item, File))
+                    kept[key] = [item for item in sub if not isinstance(item, File)]
+                else:
+                    kept[key] = strip(sub, child)
+            return kept
+        if isinstance(value, list):
+            return [strip(item, f"{path}.{index}") for index, item in enumerate(value)]
+        return value
+
+    return strip(data, ""), files
 
 
 def officer(department: str) -> Actor:
@@ -101,15 +140,13 @@ class Flow:
         enterprise_id: int | None = None,
         now: datetime = START,
     ) -> Flow:
-        """Start a case; by default the enterprise applies for itself."""
+        """Start a case with the files of its start form; by default the enterprise applies
+        for itself. :class:`File` values in ``data`` are uploaded in the same transaction."""
         if enterprise_id is None:
             enterprise_id = create_enterprise(db)
         actor = starter or Actor(f"enterprise.{enterprise_id}", "enterprise", None, enterprise_id)
-        project_name = data.get("project_name") or "琶洲测试项目"
         with time_machine.travel(now, tick=True), db.write() as session:
-            case = cases.start_case(
-                session, actor, key, project_name, data, now, enterprise_id=enterprise_id
-            )
+            case = start_with_files(session, actor, key, data, now, enterprise_id)
             case_id = case.id
         return cls(db, case_id, enterprise_id, now)
 
@@ -266,6 +303,24 @@ class Flow:
         return (self.now.date() + timedelta(days=days)).isoformat()
 
 
+def start_with_files(session, actor: Actor, key: str, data: dict, now: datetime, enterprise_id):
+    data, files = split_files(data)
+    return start_files.start_case_with_files(
+        session,
+        actor,
+        key,
+        data.get("project_name") or "琶洲测试项目",
+        data,
+        [
+            (path, start_files.UploadedFile(f.filename, f.content_type, f.content))
+            for path, f in files
+        ],
+        now,
+        enterprise_id=enterprise_id,
+        max_bytes=MAX_BYTES,
+    )
+
+
 class _Api:
     """The app on the flow's database and a logged-in test client per person."""
 
@@ -329,6 +384,7 @@ class ApiFlow(Flow):
         if enterprise_id is None:
             enterprise_id = create_enterprise(db)
         actor = starter or Actor("enterprise", "enterprise", None, enterprise_id)
+        data, files = split_files(data)
         body = {
             "definition_key": key,
             "project_name": data.get("project_name") or "琶洲测试项目",
@@ -336,8 +392,13 @@ class ApiFlow(Flow):
         }
         if actor.role != "enterprise":
             body["enterprise_id"] = enterprise_id
+        parts: dict[str, object] = {"case": json.dumps(body, ensure_ascii=False)}
+        for path, f in files:
+            parts.setdefault(path, []).append((io.BytesIO(f.content), f.filename, f.content_type))
         with time_machine.travel(now, tick=True):
-            response = api.call(actor, "POST", "/cases", json=body)
+            response = api.call(
+                actor, "POST", "/cases/with-files", data=parts, content_type="multipart/form-data"
+            )
         assert response.status_code == 201, response.get_json()
         return cls(db, response.get_json()["id"], enterprise_id, now, api)
 
@@ -578,7 +639,7 @@ def start_rejected(db, key: str, data: dict) -> dict:
     enterprise_id = create_enterprise(db)
     actor = Actor(f"enterprise.{enterprise_id}", "enterprise", None, enterprise_id)
     with pytest.raises(InvalidInput) as raised, db.write() as session:
-        cases.start_case(session, actor, key, "琶洲测试项目", data, START)
+        start_with_files(session, actor, key, data, START, enterprise_id)
     return raised.value.errors
 
 
@@ -589,13 +650,13 @@ def jca_apply(**overrides) -> dict:
         "qs_notified_date": "2026-02-10",
         "building_codes": ["A1", "A2"],
         "bim_submission_id": "BIM-2026-0001",
-        "survey_report_file": "att-survey",
-        "archives_transfer_list": "att-archives",
+        "survey_report_file": pdf("多测合一成果报告.pdf"),
+        "archives_transfer_list": pdf("城建档案移交清单.pdf"),
         "fire_track": "special",
-        "fire_commissioning_report": "att-fire",
+        "fire_commissioning_report": pdf("消防联调联试报告.pdf"),
         "civil_defense_required": True,
         "civil_defense_area_m2": 2500,
-        "completion_report_file": "att-report",
+        "completion_report_file": pdf("工程竣工验收报告.pdf"),
     }
     data.update(overrides)
     return data

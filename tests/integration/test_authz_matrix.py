@@ -10,6 +10,7 @@ no 5xx). Every non-public endpoint answers 401 without a token.
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -36,6 +37,7 @@ WEB_PUBLIC = {"web.login", "web.static", "static", "web.home", "stats.metrics"}
 MATRIX: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "auth.me": ((), ()),
     "cases.start_case": (("analyst", "enterprise_b"), ()),
+    "cases.start_case_with_files": (("analyst", "enterprise_b"), ()),
     "cases.list_cases": ((), ()),
     "cases.get_case": ((), OTHER_ENTERPRISE),
     "cases.timeline": ((), OTHER_ENTERPRISE),
@@ -149,14 +151,17 @@ def _body(endpoint: str, world) -> dict:
         }
     if endpoint == "cases.upload_attachment":
         return {"data": {"file": (io.BytesIO(b"%PDF-1.4 test"), "a.pdf")}}
+    start = {
+        "definition_key": "parallel_review",
+        "project_name": "矩阵",
+        "data": {},
+        "enterprise_id": world["ent_a"],
+    }
+    if endpoint == "cases.start_case_with_files":
+        return {"data": {"case": json.dumps(start)}, "content_type": "multipart/form-data"}
     json_bodies = {
         "auth.issue_token": {"username": "x", "password": "y"},
-        "cases.start_case": {
-            "definition_key": "parallel_review",
-            "project_name": "矩阵",
-            "data": {},
-            "enterprise_id": world["ent_a"],
-        },
+        "cases.start_case": start,
         "cases.send_message": {"name": "no_such_message", "data": {}},
         "cases.cancel": {"reason": "权限矩阵测试"},
         "tasks.assign": {"user": "officer.fire"},

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from engine.db import Database
 from engine.models import Event
@@ -76,3 +76,39 @@ def test_cli_reports_invalid_bundles_and_bad_json_without_a_traceback(tmp_path):
 
     result = pazhou(tmp_path, "cases", "start", "parallel_review", "--data", "{not json")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_cli_starts_a_case_with_the_files_of_its_start_form(tmp_path):
+    ledger = Path(__file__).resolve().parents[2] / "processes" / "coordination_ledger.bpmn"
+    assert pazhou(tmp_path, "db", "upgrade").returncode == 0
+    assert pazhou(tmp_path, "deploy", str(ledger)).returncode == 0
+    plan = tmp_path / "现场照片.pdf"
+    plan.write_bytes(b"%PDF-1.4\n% site photos\n%%EOF\n")
+    data = {
+        "project_code": "2024-440105-47-01-123456",
+        "project_name": "琶洲命令行项目",
+        "contact_name": "张三",
+        "contact_phone": "13800138000",
+        "category": "供水",
+        "description": "临时供水未接通",
+    }
+    args = ["cases", "start", "coordination_ledger", "--data", json.dumps(data)]
+
+    made_up = pazhou(tmp_path, *args[:-1], json.dumps({**data, "attachments": ["made-up"]}))
+    assert made_up.returncode == 2 and "attachments" in made_up.stderr
+
+    started = pazhou(
+        tmp_path, *args, "--file", f"attachments={plan}", "--file", f"attachments={plan}"
+    )
+    assert started.returncode == 0, started.stderr
+
+    db = Database(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    with db.read() as session:
+        stored = session.execute(text("SELECT id, filename FROM attachment")).all()
+        state = session.scalar(text("SELECT data FROM case_state"))
+    db.dispose()
+    assert [name for _, name in stored] == ["现场照片.pdf", "现场照片.pdf"]
+    assert json.loads(state)["attachments"] == [row_id for row_id, _ in stored]
+
+    missing = pazhou(tmp_path, *args, "--file", f"attachments={tmp_path / 'nope.pdf'}")
+    assert missing.returncode == 2 and "nope.pdf" in missing.stderr

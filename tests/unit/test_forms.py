@@ -207,6 +207,18 @@ def test_attachment_without_id_set_accepts_any_nonempty():
     assert validate(ATTACH, {"safety_measures": ""}) == {"safety_measures": ["请上传附件"]}
 
 
+def test_attachment_field_names_the_file_fields_of_a_form():
+    rect = forms.load_form("rect_start")
+    assert forms.attachment_field(ATTACH, "safety_measures") == "one"
+    assert forms.attachment_field(ATTACH, "photos") == "many"
+    assert forms.attachment_field(rect, "rect_problems.0.photos") == "many"
+    assert forms.attachment_field(rect, "rect_problems.12.photos") == "many"
+    for path in ("photos.0", "rect_problems.photos", "rect_problems.0", "project_code", "x", ""):
+        schema = rect if path.startswith("rect") or path == "project_code" else ATTACH
+        assert forms.attachment_field(schema, path) is None, path
+    assert forms.attachment_field(ATTACH, "safety_measures.0") is None
+
+
 # ------------------------------------------------------------------- conditionals
 def test_if_then_conditional_requirement():
     assert validate(INTAKE, {"materials_complete": True}) == {}

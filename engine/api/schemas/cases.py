@@ -17,6 +17,37 @@ class StartCaseSchema(ma.Schema):
     data = fields.Dict(keys=fields.String(), load_default=dict)
 
 
+class StartWithFilesFormSchema(ma.Schema):
+    """The text parts of POST /cases/with-files; the file parts are read from request.files."""
+
+    case = Text(required=True)
+
+
+# The multipart body as documented: `case` plus one file part per start-form file field.
+START_WITH_FILES_BODY = {
+    "type": "object",
+    "required": ["case"],
+    "properties": {
+        "case": {
+            "type": "string",
+            "description": (
+                "The POST /api/v1/cases body as JSON text: "
+                "{definition_key, project_name, data, version?, enterprise_id?}"
+            ),
+        },
+    },
+    "additionalProperties": {
+        "type": "string",
+        "format": "binary",
+        "description": (
+            "A file for the start-form file field named by the part name, a dotted field "
+            "path (survey_report_file, attachments, rect_problems.0.photos). For an array "
+            "field every part of that name is appended; a scalar field takes one file."
+        ),
+    },
+}
+
+
 class CaseListArgsSchema(PageArgsSchema):
     status = Text(load_default=None, validate=validate.OneOf(CASE_STATUSES))
     stage = Text(load_default=None, validate=validate.Length(max=40))
