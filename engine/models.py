@@ -169,6 +169,13 @@ class Case(Base):
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="select")
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
+    # Read-only; an engine step sets it from the rows it already holds (no query after a step).
+    open_tasks: Mapped[list[Task]] = relationship(
+        primaryjoin="and_(Task.case_id == Case.id, Task.status.in_(('ready', 'claimed')))",
+        order_by="Task.id",
+        viewonly=True,
+        lazy="select",
+    )
 
 
 class CaseState(Base):

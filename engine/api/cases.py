@@ -79,7 +79,10 @@ def case_summary(case: Case, open_tasks: list[dict]) -> dict:
 def case_payload(session: Session, case: Case) -> dict:
     """The full case: summary, open tasks and the workflow data."""
     session.flush()
-    payload = case_summary(case, _open_tasks_by_case(session, [case.id])[case.id])
+    open_tasks = [
+        {name: getattr(task, name) for name in OPEN_TASK_FIELDS} for task in case.open_tasks
+    ]
+    payload = case_summary(case, open_tasks)
     payload["data"] = cases.case_data(session, case)
     return payload
 

@@ -15,7 +15,7 @@ import forms
 from .. import audit
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import Case, CaseState, Enterprise, Event, Task
-from . import deployments, steps
+from . import deployments, journal, steps
 from .actors import Actor
 
 # What the form validator says of a file id that is not one of the case's attachments, and
@@ -267,7 +267,7 @@ def timeline(session: Session, actor: Actor, ref: str | int) -> list[Event]:
 
 def case_data(session: Session, case: Case) -> dict:
     """The case's data as of its last step (a snapshot; the workflow is not deserialized)."""
-    row = session.info.get("case_states", {}).get(case.id)  # the step that just ran saved it
+    row = journal.kept_state(session, case.id)  # the step that just ran saved it
     if row is not None and row.data is not None:
         return row.data
     snapshot = session.scalar(select(CaseState.data).where(CaseState.case_id == case.id))

@@ -14,12 +14,21 @@ import webhooks
 
 from .. import audit
 from ..errors import NotFound
-from ..models import Case, Event, ProcessDefinition, WebhookDelivery, WebhookSubscription
+from ..models import (
+    Case,
+    CaseState,
+    Event,
+    ProcessDefinition,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from ..runtime import monotonic_marker
 
 OPEN = ("ready", "claimed")
 # The outbox takes exactly the event types the webhooks package can deliver.
 WEBHOOK_EVENTS = frozenset(webhooks.EVENT_TYPES)
+EVENTS = Event.__table__
+DELIVERIES = WebhookDelivery.__table__
 
 
 @dataclass
@@ -35,7 +44,12 @@ class StepContext:
 
 
 def lock_case(session: Session, case_id: int) -> Case:
-    """SELECT … FOR UPDATE on PostgreSQL; SQLite writers already hold BEGIN IMMEDIATE."""
+    """SELECT … FOR UPDATE on PostgreSQL; SQLite writers already hold BEGIN IMMEDIATE.
+
+    Only the case row: on PostgreSQL a locked row is re-read after the wait, but rows joined
+    to it in the same statement come from before it (an earlier step's state). Whatever the
+    step reads about the case comes from statements after this one.
+    """
     case = session.scalars(
         select(Case)
         .where(Case.id == case_id)
@@ -58,28 +72,48 @@ def lock_case(session: Session, case_id: int) -> Case:
     return case
 
 
-def record(ctx: StepContext, type_: str, payload: dict) -> Event:
-    """Append one audit event to the case's hash chain (and to the webhook outbox)."""
+def keep_state(session: Session, state: CaseState) -> None:
+    """Hold the case's state row for this session (the identity map holds rows only weakly),
+    so loading and saving the workflow do not select it again."""
+    session.info.setdefault("case_states", {})[state.case_id] = state
+
+
+def kept_state(session: Session, case_id: int) -> CaseState | None:
+    return session.info.get("case_states", {}).get(case_id)
+
+
+def record(ctx: StepContext, type_: str, payload: dict) -> None:
+    """Append one audit event to the case's hash chain (and to the webhook outbox).
+
+    Events and outbox rows are written with plain INSERTs at once: nothing reads them back
+    as objects within the step, and the unit of work would cost more than the INSERT.
+    """
     case = ctx.case
     seq = case.event_count + 1
     prev = case.last_event_hash or audit.GENESIS
     digest = audit.event_hash(prev, seq, type_, ctx.actor, ctx.now, payload)
-    event = Event(
-        case_id=case.id,
-        seq=seq,
-        type=type_,
-        actor=ctx.actor,
-        at=ctx.now,
-        payload=payload,
-        prev_hash=prev,
-        hash=digest,
-    )
-    ctx.session.add(event)
+    with ctx.session.no_autoflush:  # the event needs no pending change in the database
+        _insert_event(ctx, case, seq, type_, payload, prev, digest)
     case.event_count = seq
     case.last_event_hash = digest
     if type_ in WEBHOOK_EVENTS:
         _enqueue_webhooks(ctx, type_, payload)
-    return event
+
+
+def _insert_event(ctx, case, seq, type_, payload, prev, digest) -> None:
+    ctx.session.execute(
+        EVENTS.insert(),
+        {
+            "case_id": case.id,
+            "seq": seq,
+            "type": type_,
+            "actor": ctx.actor,
+            "at": ctx.now,
+            "payload": payload,
+            "prev_hash": prev,
+            "hash": digest,
+        },
+    )
 
 
 def _enqueue_webhooks(ctx: StepContext, type_: str, payload: dict) -> None:
@@ -90,20 +124,20 @@ def _enqueue_webhooks(ctx: StepContext, type_: str, payload: dict) -> None:
                     WebhookSubscription.active.is_(True)
                 )
             ).all()
-    if not ctx.subscriptions:
-        return
     data = {"case_id": ctx.case.id, "case_number": ctx.case.case_number, **payload}
-    for sub in ctx.subscriptions:
-        if type_ not in (sub.events or []):
-            continue
-        ctx.session.add(
-            WebhookDelivery(
-                msg_id=f"msg_{ctx.case.id}_{ctx.case.event_count}_{sub.id}",
-                subscription_id=sub.id,
-                case_id=ctx.case.id,
-                event_type=type_,
-                payload=data,
-                created_at=ctx.now,
-                next_attempt_at=ctx.now,
-            )
-        )
+    rows = [
+        {
+            "msg_id": f"msg_{ctx.case.id}_{ctx.case.event_count}_{sub.id}",
+            "subscription_id": sub.id,
+            "case_id": ctx.case.id,
+            "event_type": type_,
+            "payload": data,
+            "created_at": ctx.now,
+            "next_attempt_at": ctx.now,
+        }
+        for sub in ctx.subscriptions
+        if type_ in (sub.events or [])
+    ]
+    if rows:
+        with ctx.session.no_autoflush:
+            ctx.session.execute(DELIVERIES.insert(), rows)

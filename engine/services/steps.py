@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, calendar, definitions
 from ..departments import ENTERPRISE, is_assignable
@@ -25,7 +26,7 @@ from ..models import (
     Task,
 )
 from ..runtime import Runtime, StepResult
-from . import deadlines
+from . import deadlines, journal
 from .journal import OPEN, WEBHOOK_EVENTS, StepContext, lock_case, record  # noqa: F401 (re-exported)
 
 SEARCH_FIELDS = ("project_code",)
@@ -88,9 +89,10 @@ def resolve_spec_refs(session: Session, definition: ProcessDefinition) -> dict[s
 
 def load_workflow(session: Session, case: Case):
     top, subprocess_specs = specs_for(session, case)
-    state = session.get(CaseState, case.id)
-    # The identity map holds rows weakly; keep this one so save_state does not select it again.
-    session.info.setdefault("case_states", {})[case.id] = state
+    state = journal.kept_state(session, case.id)
+    if state is None:
+        state = session.get(CaseState, case.id)
+        journal.keep_state(session, state)
     return runtime().load(state.state, top, subprocess_specs)
 
 
@@ -152,10 +154,9 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
         record(ctx, "case.completed", {"stage": case.stage})
     still_open = [row for row in open_tasks if row.status in OPEN]
     deadlines.sync_case(ctx, still_open, [job for job in jobs if job.kind in deadlines.SLA_KINDS])
-    case.due_at = min(
-        (row.due_at for row in still_open if row.status in OPEN and row.due_at is not None),
-        default=None,
-    )
+    still_open = sorted((row for row in still_open if row.status in OPEN), key=lambda r: r.id)
+    case.due_at = min((row.due_at for row in still_open if row.due_at is not None), default=None)
+    set_committed_value(case, "open_tasks", still_open)
     # The diagram shows what the case went through; pruning is about to drop that history.
     _, completed_elements = rt.element_states(workflow)
     known = set((case.summary or {}).get("completed_elements", []))
@@ -185,9 +186,11 @@ def _permit_numbers(data: dict) -> list[str]:
 def save_state(session: Session, case: Case, state: bytes, data: dict | None = None) -> None:
     """The serialized workflow plus a JSON snapshot of the case data, so reads skip the workflow."""
     snapshot = json_safe(data) if data is not None else None
-    existing = session.get(CaseState, case.id)
+    existing = journal.kept_state(session, case.id) or session.get(CaseState, case.id)
     if existing is None:
-        session.add(CaseState(case_id=case.id, state=state, data=snapshot))
+        existing = CaseState(case_id=case.id, state=state, data=snapshot)
+        session.add(existing)
+        journal.keep_state(session, existing)
     else:
         existing.state = state
         existing.data = snapshot
