@@ -18,7 +18,7 @@ def create_app(config: dict | None = None):
     from flask import Flask
     from sqlalchemy.exc import SQLAlchemyError
 
-    from . import migrate, worker
+    from . import http_files, migrate, worker
     from .api import init_api
     from .clock import system_clock
     from .db import Database
@@ -33,8 +33,9 @@ def create_app(config: dict | None = None):
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        # Room for multipart framing around the largest allowed file.
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
+        # One file of the largest allowed size; views marked with
+        # http_files.several_files_allowed take several.
+        MAX_CONTENT_LENGTH=http_files.default_max_content_length(settings.max_upload_bytes),
     )
     app.config.update({key: value for key, value in config.items() if key != "CLOCK"})
     app.json.ensure_ascii = False
@@ -55,6 +56,8 @@ def create_app(config: dict | None = None):
         app.logger.warning("calendar not loaded: run `pazhou db upgrade`")
     if config.get("EMBEDDED_WORKER") or settings.embedded_worker:
         app.extensions["pazhou"]["worker"] = worker.start_embedded(database, settings)
+    # App-wide and registered first: runs before any blueprint's hook can read the body.
+    app.before_request(http_files.apply_upload_limits)
     init_api(app)
     init_web(app)
     return app

@@ -51,6 +51,7 @@ def init_api(app) -> None:
     from . import (  # deadlines, events, operations
         auth,
         calendar,
+        case_attachments,
         cases,
         context,
         definitions,
@@ -79,6 +80,7 @@ def init_api(app) -> None:
         SafeStringConverter, lambda converter: {"type": "string", "maxLength": 100}
     )
     app.before_request(context.authenticate)
+    del case_attachments  # its routes are on cases.blp, registered with it below
     for module in (
         health,
         auth,

@@ -1,8 +1,7 @@
-"""Cases: start, list, read, timeline, diagram, messages, cancel, attachments."""
+"""Cases: start, list, read, timeline, diagram, messages, cancel (files: case_attachments)."""
 
 from __future__ import annotations
 
-import functools
 import json
 
 from flask import request
@@ -11,15 +10,14 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..http_files import several_files_allowed
 from ..models import Case, Task
-from ..services import attachments, cases, start_files
+from ..services import cases, start_files
 from ..services.steps import OPEN
 from .context import current_actor, database, now, settings
 from .errors import documents
 from .schemas.cases import (
     START_WITH_FILES_BODY,
-    AttachmentSchema,
-    AttachmentUploadSchema,
     CancelSchema,
     CaseListArgsSchema,
     CasePageSchema,
@@ -107,27 +105,6 @@ def start_case(body):
         return case_payload(session, case)
 
 
-# A start with files may carry this many files of the largest allowed size (the joint
-# completion acceptance asks for four documents); each file is still limited on its own.
-START_UPLOAD_FILES = 4
-START_UPLOAD_PARTS = 50
-MULTIPART_FRAMING = 64 * 1024
-
-
-def start_upload_limits(view):
-    """Room for several files in one request, set before the body is parsed."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        request.max_content_length = (
-            START_UPLOAD_FILES * settings().max_upload_bytes + MULTIPART_FRAMING
-        )
-        request.max_form_parts = START_UPLOAD_PARTS
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 def _start_body(text: str) -> dict:
     """The `case` part, read and validated as the POST /cases body is."""
     try:
@@ -141,7 +118,7 @@ def _start_body(text: str) -> dict:
 
 
 @blp.route("/cases/with-files", methods=["POST"])
-@start_upload_limits
+@several_files_allowed()
 @blp.arguments(StartWithFilesFormSchema, location="form", content_type="multipart/form-data")
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": START_WITH_FILES_BODY}}})
 @blp.response(201, CaseSchema)
@@ -259,33 +236,3 @@ def cancel(body, ref):
     with database().write() as session:
         case = cases.cancel_case(session, current_actor(), ref, body["reason"], now())
         return case_payload(session, case)
-
-
-@blp.route("/cases/<ref:ref>/attachments", methods=["POST"])
-@blp.arguments(AttachmentUploadSchema, location="files")
-@blp.response(201, AttachmentSchema)
-@documents(blp, 401, 404, 409, 413, 422)
-def upload_attachment(args, ref):
-    """Attach a file (pdf, png, jpeg, docx, xlsx, dwg, ifc, zip) to a running case."""
-    upload = args["file"]
-    content = upload.read()
-    with database().write() as session:
-        attachment = attachments.add_attachment(
-            session,
-            current_actor(),
-            ref,
-            upload.filename or "",
-            upload.mimetype or request.mimetype,
-            content,
-            now(),
-            max_bytes=settings().max_upload_bytes,
-        )
-        return {
-            "id": attachment.id,
-            "filename": attachment.filename,
-            "size": attachment.size,
-            "content_type": attachment.content_type,
-            "sha256": attachment.sha256,
-            "created_at": attachment.created_at,
-            "uploaded_by": attachment.uploaded_by,
-        }

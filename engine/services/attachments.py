@@ -1,4 +1,8 @@
-"""Case attachments: size-limited, type-checked uploads stored with their sha256."""
+"""Case attachments: size-limited, type-checked uploads stored with their sha256.
+
+Reading them back follows the case's visibility (cases.get_case): the API and the web pages
+both list and fetch files through the readers at the end of this module.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import uuid
 from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
 
-from ..errors import Conflict, InvalidInput
+from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Attachment
 from . import cases
 from .actors import Actor
@@ -112,3 +117,42 @@ def add_attachment(
     session.add(attachment)
     session.flush()
     return attachment
+
+
+# Attachment ids are uuid4 text; anything longer (or holding NUL, which PostgreSQL refuses in
+# text) names no file.
+MAX_ID_LENGTH = 36
+
+
+def case_attachments(session: Session, case_id: int) -> list[Attachment]:
+    """A case's files, oldest first, without their content (a listing needs no bytes)."""
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(Attachment.case_id == case_id)
+            .options(defer(Attachment.content))
+            .order_by(Attachment.created_at, Attachment.id)
+        )
+    )
+
+
+def list_attachments(session: Session, actor: Actor, case_ref: str | int) -> list[Attachment]:
+    """The files of a case the actor may see (NotFound otherwise), oldest first."""
+    return case_attachments(session, cases.get_case(session, actor, case_ref).id)
+
+
+def get_attachment(
+    session: Session, actor: Actor, case_ref: str | int, attachment_id: str
+) -> Attachment:
+    """One file, with its content, of a case the actor may see.
+
+    NotFound for a case the actor may not see, an unknown id, or a file of another case (a
+    file is reached only through its own case).
+    """
+    case = cases.get_case(session, actor, case_ref)
+    row = None
+    if len(attachment_id) <= MAX_ID_LENGTH and "\x00" not in attachment_id:
+        row = session.get(Attachment, attachment_id)
+    if row is None or row.case_id != case.id:
+        raise NotFound("附件不存在 (no such attachment)")
+    return row

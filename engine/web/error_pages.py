@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from flask import current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..errors import PazhouError, Unauthorized
 from . import bp
+from .context import settings
+from .i18n import gettext as _
 
 
 def _wants_json() -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def _megabytes(size: int) -> str:
+    return f"{round(size / (1024 * 1024), 1):g}"
+
+
+def _form_page() -> str | None:
+    """After a refused POST, the page its form came from: the same URL, if it answers GET."""
+    if request.method != "POST":
+        return None
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(method="GET")
+    except HTTPException:
+        return None
+    return request.script_root + request.path
 
 
 @bp.errorhandler(PazhouError)
@@ -29,8 +46,18 @@ def domain_error(error: PazhouError):
 
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
+    title, detail, back = error.name, error.description, None
+    if isinstance(error, RequestEntityTooLarge):
+        # Refused before the body is read: the form is lost, so say what fits and lead back.
+        title = _("提交的内容过大")
+        detail = _(
+            "一次提交最多 %(total)s MB，每个文件最多 %(each)s MB。请删减或压缩文件后重新提交。",
+            total=_megabytes(request.max_content_length or 0),
+            each=_megabytes(settings().max_upload_bytes),
+        )
+        back = _form_page()
     if _wants_json():
-        return {"title": error.name, "detail": error.description}, error.code
+        return {"title": title, "detail": detail}, error.code
     return render_template(
-        "error.html", status=error.code, title=error.name, detail=error.description
+        "error.html", status=error.code, title=title, detail=detail, back=back
     ), error.code

@@ -115,6 +115,11 @@ CATALOGUE_EN: dict[str, str] = {
     "页面不存在": "Page not found",
     "无权访问": "Forbidden",
     "返回": "Back",
+    "提交的内容过大": "The submission is too large",
+    "一次提交最多 %(total)s MB，每个文件最多 %(each)s MB。请删减或压缩文件后重新提交。": (
+        "A submission may hold at most %(total)s MB, and each file at most %(each)s MB. "
+        "Remove or compress files and submit again."
+    ),
     "运行中": "Running",
     "已完成": "Completed",
     "已撤销": "Cancelled",

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from flask import render_template, request
 
-from flask import Response, render_template, request
-from sqlalchemy import select
-
-from ..errors import NotFound
-from ..models import Attachment
-from ..services import cases
+from .. import http_files
+from ..services import attachments, cases
 from . import bp
 from .context import database
 from .session_auth import current_actor
@@ -39,13 +35,7 @@ def case_page(ref: str):
             for task in open_tasks
             if actor.role == "enterprise" and task.department == "enterprise"
         ]
-        files = list(
-            session.scalars(
-                select(Attachment)
-                .where(Attachment.case_id == case.id)
-                .order_by(Attachment.created_at)
-            )
-        )
+        files = attachments.case_attachments(session, case.id)
         return render_template(
             "case.html",
             case=case,
@@ -65,15 +55,5 @@ def case_diagram(ref: str):
 @bp.route("/cases/<ref>/attachments/<attachment_id>")
 def case_attachment(ref: str, attachment_id: str):
     with database().read() as session:
-        case = cases.get_case(session, current_actor(), ref)
-        row = session.get(Attachment, attachment_id)
-        if row is None or row.case_id != case.id:
-            raise NotFound("附件不存在 (no such attachment)")
-        return Response(
-            row.content,
-            mimetype=row.content_type,
-            headers={
-                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename, safe='')}",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        row = attachments.get_attachment(session, current_actor(), ref, attachment_id)
+        return http_files.download(row)

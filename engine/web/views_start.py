@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..errors import InvalidInput
+from ..http_files import several_files_allowed
 from ..models import Enterprise
 from ..services import attachments, cases, deployments
 from . import bp
@@ -51,8 +52,38 @@ def new_case(key: str):
     return _render(key)
 
 
+def _store_files(session, actor, case_id: int, at) -> dict[str, list[str]]:
+    """Each posted file as an attachment of the case: field path -> attachment ids.
+
+    A refused file (type, size) is InvalidInput keyed by its field path, so the message shows
+    next to that field.
+    """
+    uploaded: dict[str, list[str]] = {}
+    for path, files in upload_paths(request.files).items():
+        for storage in files:
+            try:
+                row = attachments.add_attachment(
+                    session,
+                    actor,
+                    case_id,
+                    storage.filename,
+                    storage.mimetype,
+                    storage.read(),
+                    at,
+                    settings().max_upload_bytes,
+                )
+            except InvalidInput as exc:
+                messages = [text for texts in exc.errors.values() for text in texts]
+                raise InvalidInput(exc.detail, {path: messages or [exc.detail]}) from None
+            uploaded.setdefault(path, []).append(row.id)
+    return uploaded
+
+
 @bp.route("/cases/new/<key>", methods=["POST"])
 @roles("enterprise", "officer", "admin")
+# The same room as POST /api/v1/cases/with-files; the parts stay at the app's default, as a
+# browser form posts every field (and every empty file input) as a part.
+@several_files_allowed(max_parts=None)
 def start_case(key: str):
     """One transaction: open the case, store its files, validate the start form, run it.
 
@@ -73,20 +104,7 @@ def start_case(key: str):
         with database().write() as session:
             definition = deployments.get_definition(session, key)
             case = cases.open_case(session, actor, definition, project_name, at, enterprise_id)
-            uploaded: dict[str, list[str]] = {}
-            for path, files in upload_paths(request.files).items():
-                for storage in files:
-                    row = attachments.add_attachment(
-                        session,
-                        actor,
-                        case.id,
-                        storage.filename,
-                        storage.mimetype,
-                        storage.read(),
-                        at,
-                        settings().max_upload_bytes,
-                    )
-                    uploaded.setdefault(path, []).append(row.id)
+            uploaded = _store_files(session, actor, case.id, at)
             data = parse(schema, request.form, uploaded)
             cases.begin(session, actor, case, data, at)
             case_number = case.case_number

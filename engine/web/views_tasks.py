@@ -8,6 +8,7 @@ from sqlalchemy import select
 import forms
 
 from ..errors import InvalidInput
+from ..http_files import several_files_allowed
 from ..models import Attachment
 from ..services import attachments, cases, tasks
 from . import bp
@@ -122,6 +123,8 @@ def task_page(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>", methods=["POST"])
+# A browser posts every field and every empty file input as a part: keep the app's part limit.
+@several_files_allowed(max_parts=None)
 def complete_task(task_id: int):
     actor = current_actor()
     at = now()

@@ -44,6 +44,8 @@ MATRIX: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "cases.diagram": ((), OTHER_ENTERPRISE),
     "cases.send_message": ((), OTHER_ENTERPRISE),
     "cases.upload_attachment": ((), OTHER_ENTERPRISE),
+    "cases.list_attachments": ((), OTHER_ENTERPRISE),
+    "cases.download_attachment": ((), OTHER_ENTERPRISE),
     "cases.cancel": (NOT_ADMIN, ()),
     "definitions.deploy": (("officer_fire", "officer_cd", "enterprise_a", "enterprise_b"), ()),
     "definitions.validate": (("officer_fire", "officer_cd", "enterprise_a", "enterprise_b"), ()),
@@ -113,14 +115,23 @@ def world(tmp_path_factory):
     )
     assert deployed.status_code == 201, deployed.get_json()
 
-    def new_case():
+    def new_case(with_file: bool = False):
         response = client.post(
             "/api/v1/cases",
             json={"definition_key": "parallel_review", "project_name": "权限", "data": {}},
             headers=tokens["enterprise_a"],
         )
         assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        case = response.get_json()
+        if with_file:  # a real file of this case, so an allowed role's download is a 200
+            uploaded = client.post(
+                f"/api/v1/cases/{case['id']}/attachments",
+                data={"file": (io.BytesIO(b"%PDF-1.4 matrix"), "矩阵.pdf")},
+                headers=tokens["enterprise_a"],
+            )
+            assert uploaded.status_code == 201, uploaded.get_json()
+            case["attachment_id"] = uploaded.get_json()["id"]
+        return case
 
     yield {"app": app, "client": client, "tokens": tokens, "ent_a": ent_a, "new_case": new_case}
     db.dispose()
@@ -140,6 +151,7 @@ def _url(rule, case: dict) -> str:
         "key": "parallel_review",
         "version": 1,
         "task_id": fire_task["id"],
+        "attachment_id": case.get("attachment_id", 1),
     }
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(values.get(m.group(1), 1)), rule.rule)
 
@@ -224,7 +236,8 @@ def test_role_matrix(world, role):
         if endpoint not in MATRIX:
             continue  # test_every_api_endpoint_is_in_the_matrix names it
         forbidden, hidden = MATRIX[endpoint]
-        case = world["new_case"]()  # a fresh case of enterprise A per call: no order effects
+        # a fresh case of enterprise A per call (with a file if the URL names one): no order effects
+        case = world["new_case"](with_file="attachment_id" in rule.arguments)
         response = client.open(
             _url(rule, case), method=method, headers=headers, **_body(endpoint, world)
         )

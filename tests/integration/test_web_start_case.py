@@ -1,16 +1,20 @@
-"""An enterprise starts a case in the browser: the start form, its files, one transaction."""
+"""An enterprise sends files from the browser: the start form (one transaction with the case) and task forms."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 from sqlalchemy import func, select
 
+from engine import create_app
+from engine.clock import FixedClock
 from engine.models import Attachment, Case
 from engine.services import cases
 from engine.services.actors import SYSTEM
 
-from .process_helpers import HEADER, deploy_processes
+from .conftest import Factory
+from .process_helpers import CONTRACTOR_USCC, HEADER, Flow, deploy_processes, fire_start
 
 PDF = b"%PDF-1.4\n% start form file\n"
 # fire_track "filing" makes the fire commissioning report required too (if/then in the form).
@@ -22,7 +26,7 @@ FILES = (
 )
 
 
-def form_post(csrf, files=FILES, **overrides):
+def form_post(csrf, files=FILES, contents=None, **overrides):
     fields = {
         **HEADER,
         "project_name": "琶洲数字经济总部大楼",
@@ -36,7 +40,8 @@ def form_post(csrf, files=FILES, **overrides):
     }
     fields.update(overrides)
     for name in files:
-        fields[f"{name}__file"] = (io.BytesIO(PDF), f"{name}.pdf", "application/pdf")
+        content = (contents or {}).get(name, PDF)
+        fields[f"{name}__file"] = (io.BytesIO(content), f"{name}.pdf", "application/pdf")
     return fields
 
 
@@ -90,3 +95,101 @@ def test_enterprise_starts_joint_acceptance_with_its_files(app, factory):
     assert sorted(files.values()) == sorted(f"{name}.pdf" for name in FILES)
     assert {data[name] for name in FILES} == set(files)
     assert data["building_codes"] == ["A1", "A2"]
+
+
+def test_several_files_of_the_largest_allowed_size_fit_in_one_browser_start(db, now):
+    """Four documents at the per-file limit: far beyond one upload's body, as the API allows."""
+    limit = 100_000
+    app = create_app(
+        {
+            "DATABASE_URL": db.url,
+            "TESTING": True,
+            "CLOCK": FixedClock(now),
+            "MAX_UPLOAD_BYTES": limit,
+        }
+    )
+    deploy_processes(db)
+    factory = Factory(app, app.test_client())
+    username = factory.user("enterprise", enterprise_id=factory.enterprise())
+    client, csrf = factory.web_login(username)
+    url = "/cases/new/joint_completion_acceptance"
+
+    def padded(name: str, size: int = limit) -> bytes:
+        head = PDF + name.encode()
+        return head + b"%" * (size - len(head))
+
+    full = {name: padded(name) for name in FILES}
+    assert sum(map(len, full.values())) > app.config["MAX_CONTENT_LENGTH"]
+    started = client.post(
+        url, data=form_post(csrf, contents=full), content_type="multipart/form-data"
+    )
+    assert started.status_code == 302, started.get_data(as_text=True)
+    assert counts(db) == (1, 4)
+    with db.read() as session:
+        stored = {row.filename: row.sha256 for row in session.scalars(select(Attachment))}
+    assert stored == {f"{n}.pdf": hashlib.sha256(c).hexdigest() for n, c in full.items()}
+
+    # one byte over the per-file limit: the form comes back with the error at that field
+    over = dict(full, survey_report_file=padded("big", limit + 1))
+    refused = client.post(
+        url, data=form_post(csrf, contents=over), content_type="multipart/form-data"
+    )
+    assert refused.status_code == 422
+    assert 'data-error-for="survey_report_file"' in refused.get_data(as_text=True)
+
+    # beyond what several full files need: refused before the body is read, on a page that
+    # says why in words and leads back to the form
+    huge = form_post(csrf, contents=full)
+    huge["extra__file"] = [(io.BytesIO(padded(str(i))), f"{i}.pdf") for i in range(2)]
+    too_large = client.post(url, data=huge, content_type="multipart/form-data")
+    page = too_large.get_data(as_text=True)
+    assert too_large.status_code == 413
+    assert too_large.mimetype == "text/html"
+    assert "提交的内容过大" in page and "每个文件最多 0.1 MB" in page
+    assert f'href="{url}"' in page
+    assert counts(db) == (1, 4)
+    app.extensions["pazhou"]["db"].dispose()
+
+
+def test_a_task_form_takes_several_files_of_the_largest_allowed_size(db, now):
+    """The enterprise's fire application: the form and three drawings, each at the limit."""
+    limit = 100_000
+    app = create_app(
+        {
+            "DATABASE_URL": db.url,
+            "TESTING": True,
+            "CLOCK": FixedClock(now),
+            "MAX_UPLOAD_BYTES": limit,
+        }
+    )
+    deploy_processes(db)
+    flow = Flow.start(db, "fire_design_review", fire_start(), now=now)
+    task = flow.task("Task_fire_apply")
+    factory = Factory(app, app.test_client())
+    client, csrf = factory.web_login(factory.user("enterprise", enterprise_id=flow.enterprise_id))
+
+    def padded(name: str) -> bytes:
+        head = PDF + name.encode()
+        return head + b"%" * (limit - len(head))
+
+    drawings = [padded(f"drawing {i}") for i in range(3)]
+    data = {
+        "csrf_token": csrf,
+        "designer_name": "广州某建筑设计研究院",
+        "designer_uscc": CONTRACTOR_USCC,
+        "uses_foreign_standard": "false",
+        "uses_nonconforming_new_tech": "false",
+        "is_temporary_building": "false",
+        "application_form_file__file": (io.BytesIO(padded("form")), "申请表.pdf"),
+        "fire_design_files__file": [
+            (io.BytesIO(content), f"图纸{i}.pdf") for i, content in enumerate(drawings)
+        ],
+    }
+    assert 4 * limit > app.config["MAX_CONTENT_LENGTH"]
+    response = client.post(f"/tasks/{task.id}", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "Task_fire_apply" not in {t.element_id for t in flow.open_tasks()}
+    with db.read() as session:
+        stored = sorted(row.sha256 for row in session.scalars(select(Attachment)))
+    assert stored == sorted(hashlib.sha256(c).hexdigest() for c in [padded("form"), *drawings])
+    app.extensions["pazhou"]["db"].dispose()

@@ -140,3 +140,11 @@ class AttachmentSchema(ma.Schema):
     sha256 = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     uploaded_by = fields.String(required=True)
+
+
+class AttachmentListSchema(ma.Schema):
+    items = fields.List(fields.Nested(AttachmentSchema), required=True)
+
+
+# The body of an attachment download: the stored bytes.
+BINARY = {"type": "string", "format": "binary"}
