@@ -57,7 +57,10 @@ def apply_upload_limits() -> None:
     if limits is None:
         return
     max_upload_bytes = current_app.extensions["pazhou"]["settings"].max_upload_bytes
-    request.max_content_length = limits.files * max_upload_bytes + MULTIPART_FRAMING
+    # Beside the files, the text parts (the API's `case` JSON, the browser's fields) may take
+    # what Flask allows text parts in memory.
+    text_parts = current_app.config.get("MAX_FORM_MEMORY_SIZE") or 500_000
+    request.max_content_length = limits.files * max_upload_bytes + MULTIPART_FRAMING + text_parts
     if limits.max_parts is not None:
         request.max_form_parts = limits.max_parts
 

@@ -30,6 +30,7 @@ from .validation import (
     check_schema,
     english_labels,
     field_label,
+    is_list_index,
     label_key,
     validate,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "english_labels",
     "field_label",
     "form_exists",
+    "is_list_index",
     "is_valid_cn_mobile",
     "is_valid_project_code",
     "is_valid_uscc",

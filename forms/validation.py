@@ -323,7 +323,7 @@ def attachment_field(schema: Mapping[str, Any], path: str) -> str | None:
         return None
     for position, segment in enumerate(segments):
         if _node_type(node) == "array":
-            if position == len(segments) - 1 or not (segment.isascii() and segment.isdigit()):
+            if position == len(segments) - 1 or not is_list_index(segment):
                 return None
             node = node.get("items")
             continue
@@ -334,6 +334,17 @@ def attachment_field(schema: Mapping[str, Any], path: str) -> str | None:
     if _node_type(node) == "array" and _is_attachment(node.get("items")):
         return "many"
     return "one" if _is_attachment(node) else None
+
+
+def is_list_index(segment: str) -> bool:
+    """A list index in a field path, in its one spelling: ``0``, ``7``, ``12`` (not ``07``),
+    so two spellings cannot name the same slot."""
+    return (
+        segment.isascii()
+        and segment.isdigit()
+        and len(segment) <= 9
+        and (segment == "0" or not segment.startswith("0"))
+    )
 
 
 def _node_type(node: Any) -> str | None:

@@ -137,6 +137,7 @@ def start_case_with_files(form):
         (path, start_files.UploadedFile(upload.filename or "", upload.mimetype, upload.read()))
         for path, storages in request.files.lists()
         for upload in storages
+        if upload.filename  # an empty file input (no file chosen) is no file, as in the web
     ]
     with database().write() as session:
         case = start_files.start_case_with_files(

@@ -79,7 +79,9 @@ def keep_state(session: Session, state: CaseState) -> None:
 
 
 def kept_state(session: Session, case_id: int) -> CaseState | None:
-    return session.info.get("case_states", {}).get(case_id)
+    state = session.info.get("case_states", {}).get(case_id)
+    # A rolled-back savepoint may have undone the row: then it has left the session.
+    return state if state is not None and state in session else None
 
 
 def record(ctx: StepContext, type_: str, payload: dict) -> None:

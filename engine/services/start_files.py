@@ -149,6 +149,7 @@ def _resolve(schema: Mapping, data: dict, path: str) -> tuple[str | None, _Slot 
 
 
 def _index(segment: str) -> int | None:
-    if segment.isascii() and segment.isdigit() and len(segment) <= 9:
+    """A list index in its one spelling (``0``, ``12``; not ``00`` or ``012``)."""
+    if forms.is_list_index(segment):
         return int(segment)
     return None

@@ -229,28 +229,22 @@ def _create_task_row(ctx: StepContext, human) -> Task:
     if sla and department != ENTERPRISE:
         due = calendar.get_default_calendar().add_working_days(ctx.now, sla)
         due_at, provisional = due.date, due.provisional
-    # An INSERT … RETURNING of this row alone, for its id: a session.flush() here would also
-    # write everything else the step has changed so far, and the step flushes once at COMMIT.
-    row = ctx.session.scalars(
-        insert(Task).returning(Task),
-        [
-            {
-                "case_id": ctx.case.id,
-                "spiff_task_id": human.spiff_id,
-                "element_id": human.element_id,
-                "process_key": human.process_key,
-                "title": human.title,
-                "department": department,
-                "status": "ready",
-                "form_key": props.get("formKey"),
-                "sla_working_days": sla,
-                "legal_basis": props.get("legal_basis"),
-                "created_at": ctx.now,
-                "due_at": due_at,
-                "due_provisional": provisional,
-            }
-        ],
-    ).one()
+    values = {
+        "case_id": ctx.case.id,
+        "spiff_task_id": human.spiff_id,
+        "element_id": human.element_id,
+        "process_key": human.process_key,
+        "title": human.title,
+        "department": department,
+        "status": "ready",
+        "form_key": props.get("formKey"),
+        "sla_working_days": sla,
+        "legal_basis": props.get("legal_basis"),
+        "created_at": ctx.now,
+        "due_at": due_at,
+        "due_provisional": provisional,
+    }
+    row = _insert_task(ctx.session, values)
     record(
         ctx,
         "task.created",
@@ -263,6 +257,25 @@ def _create_task_row(ctx: StepContext, human) -> Task:
         },
     )
     return row
+
+
+def _insert_task(session: Session, values: dict) -> Task:
+    """INSERT … RETURNING of this row alone, for its id: a session.flush() here would also
+    write everything else the step has changed so far, and the step flushes once, at COMMIT.
+    SQLite before 3.35 has no RETURNING; there the row is added and flushed.
+    """
+    if not session.get_bind().dialect.insert_returning:
+        row = Task(**values)
+        session.add(row)
+        session.flush()
+        return row
+    return session.scalars(
+        insert(Task).returning(Task),
+        [values],
+        # A savepoint rolled back earlier may have left an object with a reused id in the
+        # identity map (SQLite reuses ids): take this row's values, not that object's.
+        execution_options={"populate_existing": True},
+    ).one()
 
 
 def _sync_timer_jobs(ctx: StepContext, result: StepResult, timer_jobs: list[Job]) -> None:

@@ -424,8 +424,16 @@ class ApiFlow(Flow):
                 actor, "POST", f"/tasks/{task.id}/complete", json={"data": data}
             )
         assert response.status_code == 200, response.get_json()
-        assert response.get_json()["case"]["id"] == self.case_id
+        self.assert_matches_a_fresh_read(response.get_json()["case"])
         return self
+
+    def assert_matches_a_fresh_read(self, case: dict) -> None:
+        """What a step answers (built from the rows the step holds) is what a later read of
+        the case finds in the database: the same open tasks, due date, stage and status."""
+        assert case["id"] == self.case_id
+        fresh = self.api.call(Actor("reader", "admin"), "GET", f"/cases/{self.case_id}").get_json()
+        for key in ("open_tasks", "due_at", "stage", "status", "data"):
+            assert case[key] == fresh[key], key
 
     def rejects(self, element_id, data, *, department=None) -> dict:
         task = self.task(element_id, department)

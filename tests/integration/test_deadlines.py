@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from engine import calendar, sla
 from engine.errors import Forbidden, InvalidInput
-from engine.models import Event, Job, Task, WebhookDelivery
-from engine.services import calendar_admin, deadlines, subscriptions
+from engine.models import Case, Event, Job, Task, WebhookDelivery
+from engine.services import calendar_admin, deadlines, subscriptions, tasks
 from engine.services.actors import SYSTEM, Actor
 from engine.worker import run_due_jobs
 from tests.factories import complete, deploy, officer, start, task_by_element
@@ -212,6 +212,8 @@ def test_enterprise_wait_pauses_the_officer_clock_and_resume_shifts_the_due_date
     assert review.paused_since is None
     assert review.paused_seconds == 9 * 24 * 3600
     assert review.due_at == at(2026, 3, 18, 1, 0)
+    with db.read() as session:  # what the enterprise tracker shows as "until when"
+        assert session.get(Case, case_id).due_at == at(2026, 3, 18, 1, 0)
     assert [e.payload["paused_working_days"] for e in events(db, case_id, "task.sla_resumed")] == [
         7
     ]
@@ -256,3 +258,20 @@ def test_sla_status_thresholds_are_working_days():
     assert state(at(2026, 10, 20), paused_since=at(2026, 9, 1)) == sla.ON_TIME
     assert state(at(2026, 10, 20), completed_at=at(2026, 9, 30)) == sla.WARNING
     assert sla.sla_state(limit_days=None, due_at=None, now=due) is None
+
+
+def test_a_case_that_ends_closes_its_escalation_and_shows_no_open_task(db):
+    deploy_review(db, days=5)
+    case_id = start_frozen(db, at(2026, 3, 2, 1, 0))
+    review = task_by_element(db, case_id, REVIEW)
+    work_at(db, at(2026, 3, 9, 1, 0))  # breach: leadership gets an escalation task
+    escalation = task_by_element(db, case_id, f"Escalation_{review.id}")
+    assert escalation.status == "ready"
+
+    complete(db, task_by_element(db, case_id, REQUEST).id, at(2026, 3, 10), officer("housing"))
+    complete(db, task_by_element(db, case_id, SUPPLEMENT).id, at(2026, 3, 11))
+    with db.write() as session:  # the last step, and the case as its response shows it
+        case = tasks.complete(session, officer("housing"), review.id, {}, at(2026, 3, 12))
+        shown = (case.status, [t.id for t in case.open_tasks], case.due_at)
+    assert shown == ("completed", [], None)
+    assert task_by_element(db, case_id, f"Escalation_{review.id}").status == "cancelled"

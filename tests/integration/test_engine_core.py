@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from engine.errors import InvalidDefinition, ScriptError, TaskNotReady
 from engine.models import Case, CaseState, Event, Task
@@ -331,3 +331,46 @@ def test_looping_call_activity_drops_finished_subprocesses(db, now):
     [task] = open_tasks(db, case_id)
     with db.write() as session:
         assert tasks.complete(session, SYSTEM, task.id, {"passed": True}, now).status == "completed"
+
+
+class _Refused(Exception):
+    pass
+
+
+def test_a_start_rolled_back_in_a_savepoint_leaves_nothing_behind_for_the_next(db, now):
+    """The demo seeds with savepoints: a refused start must not haunt the next case, whose
+    rows may reuse its ids (SQLite does), neither its task rows nor its workflow state."""
+    deploy(db, now, "parallel_review.bpmn", "rectification_loop.bpmn")
+    with db.write() as session:
+        with pytest.raises(_Refused), session.begin_nested():
+            cases.start_case(session, SYSTEM, "parallel_review", "撤回", {}, now)
+            raise _Refused
+        case = cases.start_case(session, SYSTEM, "rectification_loop", "琶洲测试项目", {}, now)
+        shown = [(t.id, t.title, t.element_id) for t in case.open_tasks]
+        case_id = case.id
+    stored = [(t.id, t.title, t.element_id) for t in open_tasks(db, case_id)]
+    assert shown == stored and len(stored) == 1
+    with db.write() as session:
+        after = tasks.complete(session, SYSTEM, stored[0][0], {"passed": True}, now)
+        assert after.status == "completed"
+
+
+def test_steps_work_without_insert_returning(db, now, monkeypatch):
+    """SQLite before 3.35 (still shipped by some distributions) has no RETURNING: its dialect
+    says so, and the database refuses any statement that uses it."""
+    deploy(db, now, "parallel_review.bpmn")
+    monkeypatch.setattr(db.engine.dialect, "insert_returning", False)
+
+    def refuse_returning(conn, cursor, statement, params, context, executemany):
+        if "RETURNING" in statement.upper():
+            raise RuntimeError(f"near RETURNING: syntax error: {statement[:60]}")
+
+    event.listen(db.engine, "before_cursor_execute", refuse_returning)
+    try:
+        case_id = start(db, now, "parallel_review")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", refuse_returning)
+    assert {t.department for t in open_tasks(db, case_id)} == {"fire", "civil_defense"}
+    with db.read() as session:
+        events = [e.type for e in session.scalars(select(Event).where(Event.case_id == case_id))]
+    assert events.count("task.created") == 2

@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from engine import create_app
 from engine.clock import FixedClock
 from engine.models import Attachment, Case
+from engine.services import cases, start_files
+from engine.services.actors import Actor
 
 from .conftest import Factory
 from .process_helpers import HEADER, PDF, deploy_processes
@@ -291,11 +293,58 @@ def test_several_files_of_the_largest_allowed_size_fit_in_one_start(db, now):
     assert response.status_code == 201, response.get_json()
     assert counts(db) == (1, 4)
 
+    # with them, an application text of 80 KB (here JSON whitespace) still has room
+    roomy = json.dumps(jca_body(), ensure_ascii=False).replace("{", "{" + " " * 80_000, 1)
+    response = post(api, roomy, full)
+    assert response.status_code == 201, response.get_json()
+    assert counts(db) == (2, 8)
     # one byte over the per-file limit is refused for that field
     over = {**full, "survey_report_file": [(padded("big", limit + 1), "big.pdf")]}
     assert list(problem(post(api, jca_body(), over), 422)["errors"]) == ["survey_report_file"]
     # a body beyond what several full files need is refused before it is read
-    huge = {**full, "attachments_extra": [(padded(str(i), limit), "x.pdf") for i in range(2)]}
+    huge = {**full, "attachments_extra": [(padded(str(i), limit), "x.pdf") for i in range(8)]}
     problem(post(api, jca_body(), huge), 413)
-    assert counts(db) == (1, 4)
+    assert counts(db) == (2, 8)
     app.extensions["pazhou"]["db"].dispose()
+
+
+LEDGER = {
+    "definition_key": "coordination_ledger",
+    "project_name": "琶洲数字经济总部大楼",
+    "data": {
+        "project_code": HEADER["project_code"],
+        "project_name": "琶洲数字经济总部大楼",
+        "contact_name": "张三",
+        "contact_phone": "13800138000",
+        "category": "供水",
+        "description": "临时供水未接通",
+        "attachments": [],
+    },
+}
+
+
+def test_the_callers_data_is_left_as_it_was(processes, enterprise_a_id, now):
+    data = json.loads(json.dumps(LEDGER["data"]))
+    before = json.loads(json.dumps(data))
+    actor = Actor("ent", "enterprise", None, enterprise_a_id)
+    upload = start_files.UploadedFile("现场.pdf", "application/pdf", pdf("现场"))
+    with processes.write() as session:
+        case = start_files.start_case_with_files(
+            session, actor, "coordination_ledger", "琶洲", data, [("attachments", upload)], now
+        )
+        (attachment_id,) = cases.case_data(session, case)["attachments"]
+    assert data == before
+    assert attachment_id not in json.dumps(data)
+
+
+def test_an_empty_file_input_is_no_file_and_too_many_parts_are_refused(processes, applicant):
+    api, _ = applicant
+    empty = {**parts(LEDGER), "attachments": (io.BytesIO(b""), "")}
+    started = api.post("/api/v1/cases/with-files", data=empty, content_type="multipart/form-data")
+    assert started.status_code == 201, started.get_json()
+    assert started.get_json()["data"]["attachments"] == []
+
+    crowd = {**parts(LEDGER), **{f"note{i}": "x" for i in range(60)}}
+    refused = api.post("/api/v1/cases/with-files", data=crowd, content_type="multipart/form-data")
+    problem(refused, 413)
+    assert counts(processes) == (1, 0)

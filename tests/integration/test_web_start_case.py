@@ -140,7 +140,7 @@ def test_several_files_of_the_largest_allowed_size_fit_in_one_browser_start(db, 
     # beyond what several full files need: refused before the body is read, on a page that
     # says why in words and leads back to the form
     huge = form_post(csrf, contents=full)
-    huge["extra__file"] = [(io.BytesIO(padded(str(i))), f"{i}.pdf") for i in range(2)]
+    huge["extra__file"] = [(io.BytesIO(padded(str(i))), f"{i}.pdf") for i in range(8)]
     too_large = client.post(url, data=huge, content_type="multipart/form-data")
     page = too_large.get_data(as_text=True)
     assert too_large.status_code == 413
