@@ -18,7 +18,7 @@ def create_app(config: dict | None = None):
     from flask import Flask
     from sqlalchemy.exc import SQLAlchemyError
 
-    from . import http_files, migrate, worker
+    from . import http_files, migrate, routing, worker
     from .api import init_api
     from .clock import system_clock
     from .db import Database
@@ -58,6 +58,7 @@ def create_app(config: dict | None = None):
         app.extensions["pazhou"]["worker"] = worker.start_embedded(database, settings)
     # App-wide and registered first: runs before any blueprint's hook can read the body.
     app.before_request(http_files.apply_upload_limits)
+    routing.register_converters(app)
     init_api(app)
     init_web(app)
     return app

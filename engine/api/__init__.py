@@ -6,8 +6,8 @@ import http
 
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from werkzeug.routing import BaseConverter
 
+from ..routing import SafeStringConverter
 from .errors import PROBLEM_JSON, register_error_handlers
 from .schemas.common import ProblemSchema
 
@@ -22,12 +22,6 @@ API_CONFIG = {
     "OPENAPI_REDOC_PATH": "redoc",
     "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
 }
-
-
-class SafeStringConverter(BaseConverter):
-    """A path segment PostgreSQL can compare: no NUL, at most 100 characters."""
-
-    regex = r"[^/\x00]{1,100}"
 
 
 class PazhouApi(Api):
@@ -65,7 +59,6 @@ def init_api(app) -> None:
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
-    app.url_map.converters["ref"] = SafeStringConverter
     api = PazhouApi(
         app,
         spec_kwargs={

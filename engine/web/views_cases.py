@@ -24,7 +24,7 @@ def cases_page():
         return render_template("cases.html", cases=rows, next_cursor=next_cursor, q=q or "")
 
 
-@bp.route("/cases/<ref>")
+@bp.route("/cases/<ref:ref>")
 def case_page(ref: str):
     actor = current_actor()
     with database().read() as session:
@@ -46,13 +46,13 @@ def case_page(ref: str):
         )
 
 
-@bp.route("/cases/<ref>/diagram.json")
+@bp.route("/cases/<ref:ref>/diagram.json")
 def case_diagram(ref: str):
     with database().read() as session:
         return cases.diagram(session, current_actor(), ref)
 
 
-@bp.route("/cases/<ref>/attachments/<attachment_id>")
+@bp.route("/cases/<ref:ref>/attachments/<attachment_id>")
 def case_attachment(ref: str, attachment_id: str):
     with database().read() as session:
         row = attachments.get_attachment(session, current_actor(), ref, attachment_id)

@@ -20,3 +20,13 @@ def test_logout_revokes_the_token(app, factory):
     db = app.extensions["pazhou"]["db"]
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_a_case_address_no_database_can_compare_is_a_plain_not_found(app, factory):
+    """A NUL or a 101-character case reference: PostgreSQL refuses to compare NUL in text,
+    so such addresses must be turned away before any query (404 page, not a server error)."""
+    client, _ = factory.web_login(factory.user("officer", "fire"))
+    for ref in ("%00", "HZ-%00", "x" * 101):
+        for suffix in ("", "/diagram.json", "/attachments/abc"):
+            response = client.get(f"/cases/{ref}{suffix}")
+            assert response.status_code == 404, (ref, suffix, response.status_code)
