@@ -121,8 +121,11 @@ def fast_password_hashing(monkeypatch):
 
 
 @pytest.fixture
-def app(db, now):
-    app = create_app({"DATABASE_URL": db.url, "TESTING": True, "CLOCK": FixedClock(now)})
+def app(db, now, request):
+    """The app on the test database; `@pytest.mark.app_config(MAX_UPLOAD_BYTES=…)` adds config."""
+    marker = request.node.get_closest_marker("app_config")
+    extra = marker.kwargs if marker else {}
+    app = create_app({"DATABASE_URL": db.url, "TESTING": True, "CLOCK": FixedClock(now), **extra})
     with app.extensions["pazhou"]["db"].write() as session:
         users.seed_departments(session)
     yield app

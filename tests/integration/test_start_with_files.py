@@ -13,16 +13,14 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from engine import create_app
-from engine.clock import FixedClock
 from engine.models import Attachment, Case
 from engine.services import cases, start_files
 from engine.services.actors import Actor
 
-from .conftest import Factory
 from .process_helpers import HEADER, PDF, deploy_processes
 
 JCA = "joint_completion_acceptance"
+SMALL_LIMIT = 100_000  # per file, for the tests of request sizes
 JCA_FILES = (
     "survey_report_file",
     "archives_transfer_list",
@@ -269,18 +267,9 @@ def test_analysts_do_not_start_cases_and_enterprises_only_for_themselves(
     assert counts(processes) == (0, 0)
 
 
-def test_several_files_of_the_largest_allowed_size_fit_in_one_start(db, now):
-    limit = 100_000
-    app = create_app(
-        {
-            "DATABASE_URL": db.url,
-            "TESTING": True,
-            "CLOCK": FixedClock(now),
-            "MAX_UPLOAD_BYTES": limit,
-        }
-    )
-    deploy_processes(db)
-    factory = Factory(app, app.test_client())
+@pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_LIMIT)
+def test_several_files_of_the_largest_allowed_size_fit_in_one_start(processes, factory):
+    db, limit = processes, SMALL_LIMIT
     api = factory.logged_in("enterprise", enterprise_id=factory.enterprise())
 
     def padded(name: str, size: int) -> bytes:
@@ -305,7 +294,6 @@ def test_several_files_of_the_largest_allowed_size_fit_in_one_start(db, now):
     huge = {**full, "attachments_extra": [(padded(str(i), limit), "x.pdf") for i in range(8)]}
     problem(post(api, jca_body(), huge), 413)
     assert counts(db) == (2, 8)
-    app.extensions["pazhou"]["db"].dispose()
 
 
 LEDGER = {

@@ -5,18 +5,17 @@ from __future__ import annotations
 import hashlib
 import io
 
+import pytest
 from sqlalchemy import func, select
 
-from engine import create_app
-from engine.clock import FixedClock
 from engine.models import Attachment, Case
 from engine.services import cases
 from engine.services.actors import SYSTEM
 
-from .conftest import Factory
 from .process_helpers import CONTRACTOR_USCC, HEADER, Flow, deploy_processes, fire_start
 
 PDF = b"%PDF-1.4\n% start form file\n"
+SMALL_LIMIT = 100_000  # per file, for the tests of request sizes
 # fire_track "filing" makes the fire commissioning report required too (if/then in the form).
 FILES = (
     "survey_report_file",
@@ -97,19 +96,11 @@ def test_enterprise_starts_joint_acceptance_with_its_files(app, factory):
     assert data["building_codes"] == ["A1", "A2"]
 
 
-def test_several_files_of_the_largest_allowed_size_fit_in_one_browser_start(db, now):
+@pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_LIMIT)
+def test_several_files_of_the_largest_allowed_size_fit_in_one_browser_start(app, db, factory):
     """Four documents at the per-file limit: far beyond one upload's body, as the API allows."""
-    limit = 100_000
-    app = create_app(
-        {
-            "DATABASE_URL": db.url,
-            "TESTING": True,
-            "CLOCK": FixedClock(now),
-            "MAX_UPLOAD_BYTES": limit,
-        }
-    )
+    limit = SMALL_LIMIT
     deploy_processes(db)
-    factory = Factory(app, app.test_client())
     username = factory.user("enterprise", enterprise_id=factory.enterprise())
     client, csrf = factory.web_login(username)
     url = "/cases/new/joint_completion_acceptance"
@@ -148,24 +139,15 @@ def test_several_files_of_the_largest_allowed_size_fit_in_one_browser_start(db, 
     assert "提交的内容过大" in page and "每个文件最多 0.1 MB" in page
     assert f'href="{url}"' in page
     assert counts(db) == (1, 4)
-    app.extensions["pazhou"]["db"].dispose()
 
 
-def test_a_task_form_takes_several_files_of_the_largest_allowed_size(db, now):
+@pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_LIMIT)
+def test_a_task_form_takes_several_files_of_the_largest_allowed_size(app, db, factory, now):
     """The enterprise's fire application: the form and three drawings, each at the limit."""
-    limit = 100_000
-    app = create_app(
-        {
-            "DATABASE_URL": db.url,
-            "TESTING": True,
-            "CLOCK": FixedClock(now),
-            "MAX_UPLOAD_BYTES": limit,
-        }
-    )
+    limit = SMALL_LIMIT
     deploy_processes(db)
     flow = Flow.start(db, "fire_design_review", fire_start(), now=now)
     task = flow.task("Task_fire_apply")
-    factory = Factory(app, app.test_client())
     client, csrf = factory.web_login(factory.user("enterprise", enterprise_id=flow.enterprise_id))
 
     def padded(name: str) -> bytes:
@@ -192,4 +174,3 @@ def test_a_task_form_takes_several_files_of_the_largest_allowed_size(db, now):
     with db.read() as session:
         stored = sorted(row.sha256 for row in session.scalars(select(Attachment)))
     assert stored == sorted(hashlib.sha256(c).hexdigest() for c in [padded("form"), *drawings])
-    app.extensions["pazhou"]["db"].dispose()
