@@ -157,9 +157,12 @@ def free_port() -> int:
 class Server:
     """`gunicorn engine.wsgi:app` (sync workers) in a subprocess on 127.0.0.1."""
 
-    def __init__(self, url: str, workers: int = 1, instance: str | None = None):
+    def __init__(
+        self, url: str, workers: int = 1, instance: str | None = None, cpus: set | None = None
+    ):
         self.url = url
         self.workers = workers
+        self.cpus = cpus  # pin the server (and the workers it forks) to these CPUs
         self.port = free_port()
         self.instance = instance or tempfile.mkdtemp(prefix="pazhou-bench-instance-")
         self.proc: subprocess.Popen | None = None
@@ -196,6 +199,7 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None,
         )
         try:
             wait_healthy(self.port, self.proc)
