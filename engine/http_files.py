@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
 
 from flask import Response, current_app, request, send_file
 
@@ -22,12 +21,6 @@ MULTIPART_FRAMING = 64 * 1024
 FILES_PER_REQUEST = 4
 # The API's multipart start body is `case` plus file parts: 50 parts is plenty there.
 API_FORM_PARTS = 50
-
-
-@dataclass(frozen=True)
-class UploadLimits:
-    files: int
-    max_parts: int | None  # None: keep the app's MAX_FORM_PARTS
 
 
 def default_max_content_length(max_upload_bytes: int) -> int:
@@ -44,7 +37,7 @@ def several_files_allowed(*, max_parts: int | None = API_FORM_PARTS):
     """
 
     def mark(view):
-        view.upload_limits = UploadLimits(files=FILES_PER_REQUEST, max_parts=max_parts)
+        view.upload_max_parts = max_parts  # None: keep the app's MAX_FORM_PARTS
         return view
 
     return mark
@@ -53,16 +46,17 @@ def several_files_allowed(*, max_parts: int | None = API_FORM_PARTS):
 def apply_upload_limits() -> None:
     """before_request: raise the body limit of views marked with `several_files_allowed`."""
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    limits: UploadLimits | None = getattr(view, "upload_limits", None)
-    if limits is None:
+    if not hasattr(view, "upload_max_parts"):
         return
     max_upload_bytes = current_app.extensions["pazhou"]["settings"].max_upload_bytes
     # Beside the files, the text parts (the API's `case` JSON, the browser's fields) may take
     # what Flask allows text parts in memory.
     text_parts = current_app.config.get("MAX_FORM_MEMORY_SIZE") or 500_000
-    request.max_content_length = limits.files * max_upload_bytes + MULTIPART_FRAMING + text_parts
-    if limits.max_parts is not None:
-        request.max_form_parts = limits.max_parts
+    request.max_content_length = (
+        FILES_PER_REQUEST * max_upload_bytes + MULTIPART_FRAMING + text_parts
+    )
+    if view.upload_max_parts is not None:
+        request.max_form_parts = view.upload_max_parts
 
 
 def download(attachment: Attachment) -> Response:

@@ -37,18 +37,19 @@ blp = Blueprint(
 OPEN_TASK_FIELDS = ("id", "title", "department", "assignee", "status", "due_at", "legal_basis")
 
 
+def _open_task_payload(task: Task) -> dict:
+    return {name: getattr(task, name) for name in OPEN_TASK_FIELDS}
+
+
 def _open_tasks_by_case(session: Session, case_ids: list[int]) -> dict[int, list[dict]]:
+    """For a page of cases, their open tasks in one query."""
     grouped: dict[int, list[dict]] = {case_id: [] for case_id in case_ids}
     if case_ids:
-        # Plain rows, not ORM objects: this runs on every case response.
-        columns = [getattr(Task, name) for name in OPEN_TASK_FIELDS]
-        rows = session.execute(
-            select(Task.case_id, *columns)
-            .where(Task.case_id.in_(case_ids), Task.status.in_(OPEN))
-            .order_by(Task.id)
+        rows = session.scalars(
+            select(Task).where(Task.case_id.in_(case_ids), Task.status.in_(OPEN)).order_by(Task.id)
         )
-        for case_id, *values in rows:
-            grouped[case_id].append(dict(zip(OPEN_TASK_FIELDS, values, strict=True)))
+        for task in rows:
+            grouped[task.case_id].append(_open_task_payload(task))
     return grouped
 
 
@@ -77,10 +78,8 @@ def case_summary(case: Case, open_tasks: list[dict]) -> dict:
 def case_payload(session: Session, case: Case) -> dict:
     """The full case: summary, open tasks and the workflow data."""
     session.flush()
-    open_tasks = [
-        {name: getattr(task, name) for name in OPEN_TASK_FIELDS} for task in case.open_tasks
-    ]
-    payload = case_summary(case, open_tasks)
+    # After a step, Case.open_tasks holds the step's own rows; otherwise it is one query.
+    payload = case_summary(case, [_open_task_payload(task) for task in case.open_tasks])
     payload["data"] = cases.case_data(session, case)
     return payload
 

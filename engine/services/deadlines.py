@@ -64,7 +64,8 @@ def _kinds(task: Task) -> tuple[str, ...]:
     return SLA_KINDS
 
 
-def _task_payload(task: Task) -> dict:
+def task_payload(task: Task) -> dict:
+    """What events about a task say of it (task.created, SLA events, escalations)."""
     return {
         "task_id": task.id,
         "element_id": task.element_id,
@@ -117,7 +118,7 @@ def sync_case(ctx: journal.StepContext, open_rows: list[Task], sla_jobs: list[Jo
                 job = jobs.get((kind, ref))
                 if job is not None and job.status == "pending":
                     job.status = "paused"
-            journal.record(ctx, "task.sla_paused", _task_payload(task))
+            journal.record(ctx, "task.sla_paused", task_payload(task))
         elif not waiting and task.paused_since is not None:
             _resume(ctx, task, jobs, cal)
         for kind in _kinds(task):
@@ -151,7 +152,7 @@ def _resume(ctx: journal.StepContext, task: Task, jobs: dict, cal) -> None:
             job.status = "pending"
             job.due_at = threshold(kind, task, cal)
             job.locked_until = None
-    journal.record(ctx, "task.sla_resumed", {**_task_payload(task), "paused_working_days": lost})
+    journal.record(ctx, "task.sla_resumed", {**task_payload(task), "paused_working_days": lost})
 
 
 def reschedule(session: Session, task: Task, cal=None) -> None:
@@ -181,13 +182,13 @@ def fire_sla_job(session: Session, case: Case, job: Job, actor: str, now: dateti
         job.due_at = due
         return "rescheduled"
     ctx = journal.StepContext(session, case, actor, now)
-    payload = {**_task_payload(task), "sla_working_days": task.sla_working_days}
+    payload = {**task_payload(task), "sla_working_days": task.sla_working_days}
     if job.kind == SLA_WARNING:
         journal.record(ctx, "task.sla_warning", payload)
     else:
         escalation = _escalate(ctx, task)
         journal.record(ctx, "task.sla_breached", {**payload, "escalation_task_id": escalation.id})
-        journal.record(ctx, "task.created", {**_task_payload(escalation), "escalation_of": task.id})
+        journal.record(ctx, "task.created", {**task_payload(escalation), "escalation_of": task.id})
     job.status = "done"
     case.lock_version = (case.lock_version or 0) + 1
     return "fired"
@@ -236,7 +237,7 @@ def complete_escalation(
     task.completed_by = actor.username
     task.data = data
     ctx = journal.StepContext(session, case, actor.username, now)
-    journal.record(ctx, "task.completed", {**_task_payload(task), "data": data})
+    journal.record(ctx, "task.completed", {**task_payload(task), "data": data})
     case.lock_version = (case.lock_version or 0) + 1
     return case
 
@@ -291,7 +292,7 @@ def recompute_provisional(
                 ctx,
                 "task.due_recomputed",
                 {
-                    **_task_payload(task),
+                    **task_payload(task),
                     "previous_due_at": audit.canonical_time(old),
                     "provisional": due.provisional,
                 },

@@ -84,52 +84,58 @@ def kept_state(session: Session, case_id: int) -> CaseState | None:
     return state if state is not None and state in session else None
 
 
+def state_row(session: Session, case_id: int) -> CaseState | None:
+    """The case's state row, selected at most once per session; None before the first save."""
+    state = kept_state(session, case_id)
+    if state is None:
+        state = session.get(CaseState, case_id)
+        if state is not None:
+            keep_state(session, state)
+    return state
+
+
 def record(ctx: StepContext, type_: str, payload: dict) -> None:
     """Append one audit event to the case's hash chain (and to the webhook outbox).
 
-    Events and outbox rows are written with plain INSERTs at once: nothing reads them back
-    as objects within the step, and the unit of work would cost more than the INSERT.
+    Events and outbox rows are plain INSERTs, written at once: nothing reads them back as
+    objects within the step, and no pending change of the step needs to be in the database
+    before them (the case row is), so they do not flush the step.
     """
     case = ctx.case
     seq = case.event_count + 1
     prev = case.last_event_hash or audit.GENESIS
     digest = audit.event_hash(prev, seq, type_, ctx.actor, ctx.now, payload)
-    with ctx.session.no_autoflush:  # the event needs no pending change in the database
-        _insert_event(ctx, case, seq, type_, payload, prev, digest)
+    with ctx.session.no_autoflush:
+        ctx.session.execute(
+            EVENTS.insert(),
+            {
+                "case_id": case.id,
+                "seq": seq,
+                "type": type_,
+                "actor": ctx.actor,
+                "at": ctx.now,
+                "payload": payload,
+                "prev_hash": prev,
+                "hash": digest,
+            },
+        )
+        if type_ in WEBHOOK_EVENTS:
+            _enqueue_webhooks(ctx, seq, type_, payload)
     case.event_count = seq
     case.last_event_hash = digest
-    if type_ in WEBHOOK_EVENTS:
-        _enqueue_webhooks(ctx, type_, payload)
 
 
-def _insert_event(ctx, case, seq, type_, payload, prev, digest) -> None:
-    ctx.session.execute(
-        EVENTS.insert(),
-        {
-            "case_id": case.id,
-            "seq": seq,
-            "type": type_,
-            "actor": ctx.actor,
-            "at": ctx.now,
-            "payload": payload,
-            "prev_hash": prev,
-            "hash": digest,
-        },
-    )
-
-
-def _enqueue_webhooks(ctx: StepContext, type_: str, payload: dict) -> None:
+def _enqueue_webhooks(ctx: StepContext, seq: int, type_: str, payload: dict) -> None:
     if ctx.subscriptions is None:
-        with ctx.session.no_autoflush:  # subscriptions are not what this step changes
-            ctx.subscriptions = ctx.session.execute(
-                select(WebhookSubscription.id, WebhookSubscription.events).where(
-                    WebhookSubscription.active.is_(True)
-                )
-            ).all()
+        ctx.subscriptions = ctx.session.execute(
+            select(WebhookSubscription.id, WebhookSubscription.events).where(
+                WebhookSubscription.active.is_(True)
+            )
+        ).all()
     data = {"case_id": ctx.case.id, "case_number": ctx.case.case_number, **payload}
     rows = [
         {
-            "msg_id": f"msg_{ctx.case.id}_{ctx.case.event_count}_{sub.id}",
+            "msg_id": f"msg_{ctx.case.id}_{seq}_{sub.id}",
             "subscription_id": sub.id,
             "case_id": ctx.case.id,
             "event_type": type_,
@@ -141,5 +147,4 @@ def _enqueue_webhooks(ctx: StepContext, type_: str, payload: dict) -> None:
         if type_ in (sub.events or [])
     ]
     if rows:
-        with ctx.session.no_autoflush:
-            ctx.session.execute(DELIVERIES.insert(), rows)
+        ctx.session.execute(DELIVERIES.insert(), rows)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import audit, calendar, definitions
+from .. import calendar, definitions
 from ..departments import ENTERPRISE, is_assignable
 from ..errors import NotFound, ScriptError
 from ..models import (
@@ -89,10 +89,7 @@ def resolve_spec_refs(session: Session, definition: ProcessDefinition) -> dict[s
 
 def load_workflow(session: Session, case: Case):
     top, subprocess_specs = specs_for(session, case)
-    state = journal.kept_state(session, case.id)
-    if state is None:
-        state = session.get(CaseState, case.id)
-        journal.keep_state(session, state)
+    state = journal.state_row(session, case.id)
     return runtime().load(state.state, top, subprocess_specs)
 
 
@@ -186,7 +183,7 @@ def _permit_numbers(data: dict) -> list[str]:
 def save_state(session: Session, case: Case, state: bytes, data: dict | None = None) -> None:
     """The serialized workflow plus a JSON snapshot of the case data, so reads skip the workflow."""
     snapshot = json_safe(data) if data is not None else None
-    existing = journal.kept_state(session, case.id) or session.get(CaseState, case.id)
+    existing = journal.state_row(session, case.id)
     if existing is None:
         existing = CaseState(case_id=case.id, state=state, data=snapshot)
         session.add(existing)
@@ -245,17 +242,7 @@ def _create_task_row(ctx: StepContext, human) -> Task:
         "due_provisional": provisional,
     }
     row = _insert_task(ctx.session, values)
-    record(
-        ctx,
-        "task.created",
-        {
-            "task_id": row.id,
-            "element_id": row.element_id,
-            "title": row.title,
-            "department": department,
-            "due_at": audit.canonical_time(due_at) if due_at else None,
-        },
-    )
+    record(ctx, "task.created", deadlines.task_payload(row))
     return row
 
 
