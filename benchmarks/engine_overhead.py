@@ -27,21 +27,38 @@ BLOCK_WARMUP = 30
 TRANSACTION_CONTROL = ("BEGIN", "BEGIN IMMEDIATE", "COMMIT")
 
 
-def raw_spiff_round():
-    """A function that runs (and times) one raw SpiffWorkflow round from the round-1 state."""
+REAL_PROCESSES = ("rectification", "construction_permit_phased", "joint_completion_acceptance")
+
+
+def _raw_workflow(process_key: str | None = None):
+    """(serializer, new workflow) as a SpiffWorkflow user builds them: SpiffBpmnParser, the
+    default script engine, BpmnWorkflowSerializer with the spiff config. The fixture (None)
+    or one of the shipped procedures (with every shipped BPMN and DMN file)."""
+    import glob
+
     from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
     from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
     from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-    from SpiffWorkflow.util.task import TaskState
 
     parser = SpiffBpmnParser()
-    parser.add_bpmn_file(str(setup_data.FIXTURES / BPMN))
-    spec = parser.get_spec(PROCESS)
-    subprocess_specs = parser.get_subprocess_specs(PROCESS)
+    if process_key is None:
+        process_key = PROCESS
+        parser.add_bpmn_file(str(setup_data.FIXTURES / BPMN))
+    else:
+        processes = setup_data.ROOT / "processes"
+        parser.add_bpmn_files(sorted(glob.glob(str(processes / "*.bpmn"))))
+        parser.add_dmn_files(sorted(glob.glob(str(processes / "*.dmn"))))
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    workflow = BpmnWorkflow(parser.get_spec(process_key), parser.get_subprocess_specs(process_key))
+    return serializer, workflow
 
-    workflow = BpmnWorkflow(spec, subprocess_specs)
+
+def raw_spiff_round():
+    """A function that runs (and times) one raw SpiffWorkflow round from the round-1 state."""
+    from SpiffWorkflow.util.task import TaskState
+
+    serializer, workflow = _raw_workflow()
     workflow.do_engine_steps()
     state = serializer.serialize_json(workflow)
 
@@ -60,30 +77,11 @@ def raw_spiff_round():
     return one_round
 
 
-REAL_PROCESSES = ("rectification", "construction_permit_phased", "joint_completion_acceptance")
-
-
 def raw_roundtrip_ms(process_key: str | None = None, samples: int = 200) -> float:
     """Raw SpiffWorkflow deserialize + serialize of a new instance, in ms: the fixture (None)
     or one of the shipped procedures. Context for figure 1, whose fixture is small: the raw
     serializer writes the whole spec with every instance, the engine stores state alone."""
-    import glob
-
-    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
-    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-    from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-
-    parser = SpiffBpmnParser()
-    if process_key is None:
-        process_key = PROCESS
-        parser.add_bpmn_file(str(setup_data.FIXTURES / BPMN))
-    else:
-        processes = setup_data.ROOT / "processes"
-        parser.add_bpmn_files(sorted(glob.glob(str(processes / "*.bpmn"))))
-        parser.add_dmn_files(sorted(glob.glob(str(processes / "*.dmn"))))
-    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    workflow = BpmnWorkflow(parser.get_spec(process_key), parser.get_subprocess_specs(process_key))
+    serializer, workflow = _raw_workflow(process_key)
     state = serializer.serialize_json(workflow)
     for _ in range(BLOCK_WARMUP):
         serializer.serialize_json(serializer.deserialize_json(state))

@@ -63,6 +63,24 @@ class File:
     content_type: str = "application/pdf"
 
 
+# The joint completion acceptance's start-form file fields.
+JCA_FILE_FIELDS = (
+    "survey_report_file",
+    "archives_transfer_list",
+    "fire_commissioning_report",
+    "completion_report_file",
+)
+# Per file, with @pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_UPLOAD_LIMIT), for the tests of
+# request sizes: several files at the limit stay small and fast.
+SMALL_UPLOAD_LIMIT = 100_000
+
+
+def padded_pdf(name: str, size: int = SMALL_UPLOAD_LIMIT) -> bytes:
+    """A PDF of exactly ``size`` bytes whose content differs by ``name``."""
+    head = PDF + name.encode()
+    return head + b"%" * (size - len(head))
+
+
 def pdf(filename: str) -> File:
     return File(filename, PDF + filename.encode() + b"\n%%EOF\n")
 

@@ -17,16 +17,10 @@ from engine.models import Attachment, Case
 from engine.services import cases, start_files
 from engine.services.actors import Actor
 
-from .process_helpers import HEADER, PDF, deploy_processes
+from .process_helpers import HEADER, PDF, SMALL_UPLOAD_LIMIT, deploy_processes, padded_pdf
+from .process_helpers import JCA_FILE_FIELDS as JCA_FILES
 
 JCA = "joint_completion_acceptance"
-SMALL_LIMIT = 100_000  # per file, for the tests of request sizes
-JCA_FILES = (
-    "survey_report_file",
-    "archives_transfer_list",
-    "fire_commissioning_report",
-    "completion_report_file",
-)
 
 
 def jca_body(**data) -> dict:
@@ -267,17 +261,13 @@ def test_analysts_do_not_start_cases_and_enterprises_only_for_themselves(
     assert counts(processes) == (0, 0)
 
 
-@pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_LIMIT)
+@pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_UPLOAD_LIMIT)
 def test_several_files_of_the_largest_allowed_size_fit_in_one_start(processes, factory):
-    db, limit = processes, SMALL_LIMIT
+    db, limit = processes, SMALL_UPLOAD_LIMIT
     api = factory.logged_in("enterprise", enterprise_id=factory.enterprise())
 
-    def padded(name: str, size: int) -> bytes:
-        head = pdf(name)
-        return head + b"%" * (size - len(head))
-
     # four documents, each at the per-file limit: far more than one upload's body
-    full = {name: [(padded(name, limit), f"{name}.pdf")] for name in JCA_FILES}
+    full = {name: [(padded_pdf(name, limit), f"{name}.pdf")] for name in JCA_FILES}
     response = post(api, jca_body(), full)
     assert response.status_code == 201, response.get_json()
     assert counts(db) == (1, 4)
@@ -288,10 +278,10 @@ def test_several_files_of_the_largest_allowed_size_fit_in_one_start(processes, f
     assert response.status_code == 201, response.get_json()
     assert counts(db) == (2, 8)
     # one byte over the per-file limit is refused for that field
-    over = {**full, "survey_report_file": [(padded("big", limit + 1), "big.pdf")]}
+    over = {**full, "survey_report_file": [(padded_pdf("big", limit + 1), "big.pdf")]}
     assert list(problem(post(api, jca_body(), over), 422)["errors"]) == ["survey_report_file"]
     # a body beyond what several full files need is refused before it is read
-    huge = {**full, "attachments_extra": [(padded(str(i), limit), "x.pdf") for i in range(8)]}
+    huge = {**full, "attachments_extra": [(padded_pdf(str(i), limit), "x.pdf") for i in range(8)]}
     problem(post(api, jca_body(), huge), 413)
     assert counts(db) == (2, 8)
 

@@ -12,17 +12,18 @@ from engine.models import Attachment, Case
 from engine.services import cases
 from engine.services.actors import SYSTEM
 
-from .process_helpers import CONTRACTOR_USCC, HEADER, Flow, deploy_processes, fire_start
+from .process_helpers import (
+    CONTRACTOR_USCC,
+    HEADER,
+    SMALL_UPLOAD_LIMIT,
+    Flow,
+    deploy_processes,
+    fire_start,
+    padded_pdf,
+)
+from .process_helpers import JCA_FILE_FIELDS as FILES
 
 PDF = b"%PDF-1.4\n% start form file\n"
-SMALL_LIMIT = 100_000  # per file, for the tests of request sizes
-# fire_track "filing" makes the fire commissioning report required too (if/then in the form).
-FILES = (
-    "survey_report_file",
-    "archives_transfer_list",
-    "fire_commissioning_report",
-    "completion_report_file",
-)
 
 
 def form_post(csrf, files=FILES, contents=None, **overrides):
@@ -33,6 +34,7 @@ def form_post(csrf, files=FILES, contents=None, **overrides):
         "qs_notified_date": "2026-02-10",
         "building_codes": "A1\nA2",
         "bim_submission_id": "BIM-2026-0001",
+        # "filing" makes the fire commissioning report (one of FILES) required too (if/then)
         "fire_track": "filing",
         "civil_defense_required": "false",
         "csrf_token": csrf,
@@ -96,20 +98,16 @@ def test_enterprise_starts_joint_acceptance_with_its_files(app, factory):
     assert data["building_codes"] == ["A1", "A2"]
 
 
-@pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_LIMIT)
+@pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_UPLOAD_LIMIT)
 def test_several_files_of_the_largest_allowed_size_fit_in_one_browser_start(app, db, factory):
     """Four documents at the per-file limit: far beyond one upload's body, as the API allows."""
-    limit = SMALL_LIMIT
+    limit = SMALL_UPLOAD_LIMIT
     deploy_processes(db)
     username = factory.user("enterprise", enterprise_id=factory.enterprise())
     client, csrf = factory.web_login(username)
     url = "/cases/new/joint_completion_acceptance"
 
-    def padded(name: str, size: int = limit) -> bytes:
-        head = PDF + name.encode()
-        return head + b"%" * (size - len(head))
-
-    full = {name: padded(name) for name in FILES}
+    full = {name: padded_pdf(name) for name in FILES}
     assert sum(map(len, full.values())) > app.config["MAX_CONTENT_LENGTH"]
     started = client.post(
         url, data=form_post(csrf, contents=full), content_type="multipart/form-data"
@@ -121,7 +119,7 @@ def test_several_files_of_the_largest_allowed_size_fit_in_one_browser_start(app,
     assert stored == {f"{n}.pdf": hashlib.sha256(c).hexdigest() for n, c in full.items()}
 
     # one byte over the per-file limit: the form comes back with the error at that field
-    over = dict(full, survey_report_file=padded("big", limit + 1))
+    over = dict(full, survey_report_file=padded_pdf("big", limit + 1))
     refused = client.post(
         url, data=form_post(csrf, contents=over), content_type="multipart/form-data"
     )
@@ -131,7 +129,7 @@ def test_several_files_of_the_largest_allowed_size_fit_in_one_browser_start(app,
     # beyond what several full files need: refused before the body is read, on a page that
     # says why in words and leads back to the form
     huge = form_post(csrf, contents=full)
-    huge["extra__file"] = [(io.BytesIO(padded(str(i))), f"{i}.pdf") for i in range(8)]
+    huge["extra__file"] = [(io.BytesIO(padded_pdf(str(i))), f"{i}.pdf") for i in range(8)]
     too_large = client.post(url, data=huge, content_type="multipart/form-data")
     page = too_large.get_data(as_text=True)
     assert too_large.status_code == 413
@@ -141,20 +139,16 @@ def test_several_files_of_the_largest_allowed_size_fit_in_one_browser_start(app,
     assert counts(db) == (1, 4)
 
 
-@pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_LIMIT)
+@pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_UPLOAD_LIMIT)
 def test_a_task_form_takes_several_files_of_the_largest_allowed_size(app, db, factory, now):
     """The enterprise's fire application: the form and three drawings, each at the limit."""
-    limit = SMALL_LIMIT
+    limit = SMALL_UPLOAD_LIMIT
     deploy_processes(db)
     flow = Flow.start(db, "fire_design_review", fire_start(), now=now)
     task = flow.task("Task_fire_apply")
     client, csrf = factory.web_login(factory.user("enterprise", enterprise_id=flow.enterprise_id))
 
-    def padded(name: str) -> bytes:
-        head = PDF + name.encode()
-        return head + b"%" * (limit - len(head))
-
-    drawings = [padded(f"drawing {i}") for i in range(3)]
+    drawings = [padded_pdf(f"drawing {i}") for i in range(3)]
     data = {
         "csrf_token": csrf,
         "designer_name": "广州某建筑设计研究院",
@@ -162,7 +156,7 @@ def test_a_task_form_takes_several_files_of_the_largest_allowed_size(app, db, fa
         "uses_foreign_standard": "false",
         "uses_nonconforming_new_tech": "false",
         "is_temporary_building": "false",
-        "application_form_file__file": (io.BytesIO(padded("form")), "申请表.pdf"),
+        "application_form_file__file": (io.BytesIO(padded_pdf("form")), "申请表.pdf"),
         "fire_design_files__file": [
             (io.BytesIO(content), f"图纸{i}.pdf") for i, content in enumerate(drawings)
         ],
@@ -173,4 +167,4 @@ def test_a_task_form_takes_several_files_of_the_largest_allowed_size(app, db, fa
     assert "Task_fire_apply" not in {t.element_id for t in flow.open_tasks()}
     with db.read() as session:
         stored = sorted(row.sha256 for row in session.scalars(select(Attachment)))
-    assert stored == sorted(hashlib.sha256(c).hexdigest() for c in [padded("form"), *drawings])
+    assert stored == sorted(hashlib.sha256(c).hexdigest() for c in [padded_pdf("form"), *drawings])
