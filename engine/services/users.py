@@ -152,10 +152,23 @@ def authenticate(
     return token, user
 
 
+def _token_owner(query, token: str, now: datetime):
+    """``query`` (selecting from User) narrowed to the active owner of a live ``token``."""
+    if not token:
+        raise Unauthorized("缺少访问令牌 (missing bearer token)")
+    return query.join(ApiToken, ApiToken.user_id == User.id).where(
+        ApiToken.token_sha256 == _token_digest(token),
+        ApiToken.expires_at > now,
+        User.active.is_(True),
+    )
+
+
 def user_for_token(session: Session, token: str, now: datetime) -> User:
-    """The active user a live token belongs to; Unauthorized otherwise."""
-    actor = actor_for_token(session, token, now)
-    return session.get(User, actor.user_id)
+    """The active user a live token belongs to (with the enterprise); Unauthorized otherwise."""
+    user = session.scalars(_token_owner(select(User), token, now)).first()
+    if user is None:
+        raise Unauthorized("访问令牌无效或已过期 (invalid or expired token)")
+    return user
 
 
 def actor_for_token(session: Session, token: str, now: datetime) -> Actor:
@@ -163,17 +176,8 @@ def actor_for_token(session: Session, token: str, now: datetime) -> Actor:
 
     Runs before every API request, so it reads five columns instead of loading ORM rows.
     """
-    if not token:
-        raise Unauthorized("缺少访问令牌 (missing bearer token)")
-    row = session.execute(
-        select(User.id, User.username, User.role, User.department_code, User.enterprise_id)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_sha256 == _token_digest(token),
-            ApiToken.expires_at > now,
-            User.active.is_(True),
-        )
-    ).first()
+    columns = select(User.id, User.username, User.role, User.department_code, User.enterprise_id)
+    row = session.execute(_token_owner(columns, token, now)).first()
     if row is None:
         raise Unauthorized("访问令牌无效或已过期 (invalid or expired token)")
     return Actor(row.username, row.role, row.department_code, row.enterprise_id, row.id)
