@@ -33,6 +33,12 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def writer_holds_database(session: Session) -> bool:
+    """True where a write session holds the whole database from its first statement (SQLite's
+    BEGIN IMMEDIATE), so every row it reads is current and row locks add nothing."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
 class Database:
     """One database: a read session factory and a write session factory."""
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, bindparam, cast, or_, select
 from sqlalchemy.orm import Session
 
 from .. import audit, calendar, sla
@@ -75,21 +75,31 @@ def task_payload(task: Task) -> dict:
     }
 
 
-def jobs_of(session: Session, case_id: int, open_tasks: list[Task]) -> list[Job]:
+def jobs_of(session: Session, case_id: int) -> list[Job]:
     """The case's live jobs (timers and SLA), and any SLA job of a task still open.
 
     A fired breach of an open task must not be scheduled again; the jobs of tasks finished
     long ago are history and are not read on every step.
     """
-    refs = [str(row.id) for row in open_tasks if has_sla(row)]
-    return list(
-        session.scalars(
-            select(Job).where(
-                Job.case_id == case_id,
-                or_(Job.status.in_(LIVE), Job.kind.in_(SLA_KINDS) & Job.ref.in_(refs)),
-            )
-        )
-    )
+    return list(session.scalars(_JOBS_OF_CASE, {"case_id": case_id}))
+
+
+def _one_of(column, values):
+    # Equality tests rather than IN (…): an IN list is rendered anew on every execution.
+    return or_(*(column == value for value in values))
+
+
+# Built once: every step runs it. SLA jobs refer to their task by id, as text.
+_OPEN_TASK_REFS = select(cast(Task.id, String)).where(
+    Task.case_id == bindparam("case_id"), _one_of(Task.status, journal.OPEN)
+)
+_JOBS_OF_CASE = select(Job).where(
+    Job.case_id == bindparam("case_id"),
+    or_(
+        _one_of(Job.status, LIVE),
+        _one_of(Job.kind, SLA_KINDS) & Job.ref.in_(_OPEN_TASK_REFS.scalar_subquery()),
+    ),
+)
 
 
 def sync_case(ctx: journal.StepContext, open_rows: list[Task], sla_jobs: list[Job]) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 import webhooks
@@ -27,8 +28,12 @@ from ..runtime import monotonic_marker
 OPEN = ("ready", "claimed")
 # The outbox takes exactly the event types the webhooks package can deliver.
 WEBHOOK_EVENTS = frozenset(webhooks.EVENT_TYPES)
-EVENTS = Event.__table__
-DELIVERIES = WebhookDelivery.__table__
+# Statements every step runs, built once.
+INSERT_EVENT = Event.__table__.insert()
+INSERT_DELIVERIES = WebhookDelivery.__table__.insert()
+ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.id, WebhookSubscription.events).where(
+    WebhookSubscription.active.is_(True)
+)
 
 
 @dataclass
@@ -43,16 +48,12 @@ class StepContext:
     subscriptions: list | None = None
 
 
-def lock_case(session: Session, case_id: int) -> Case:
-    """SELECT … FOR UPDATE on PostgreSQL; SQLite writers already hold BEGIN IMMEDIATE.
-
-    Only the case row: on PostgreSQL a locked row is re-read after the wait, but rows joined
-    to it in the same statement come from before it (an earlier step's state). Whatever the
-    step reads about the case comes from statements after this one.
-    """
-    case = session.scalars(
+@cache
+def _lock_case_statement():
+    """Built once (and after the mappers are configured): it runs in every step."""
+    return (
         select(Case)
-        .where(Case.id == case_id)
+        .where(Case.id == bindparam("case_id"))
         .with_for_update(of=Case)
         # Re-read the case's own columns; of its (immutable) definition only the label the
         # response shows, never the spec JSON.
@@ -66,7 +67,17 @@ def lock_case(session: Session, case_id: int) -> Case:
             lazyload(Case.enterprise),
         )
         .execution_options(populate_existing=True)
-    ).first()
+    )
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """SELECT … FOR UPDATE on PostgreSQL; SQLite writers already hold BEGIN IMMEDIATE.
+
+    Only the case row: on PostgreSQL a locked row is re-read after the wait, but rows joined
+    to it in the same statement come from before it (an earlier step's state). Whatever the
+    step reads about the case comes from statements after this one.
+    """
+    case = session.scalars(_lock_case_statement(), {"case_id": case_id}).first()
     if case is None:
         raise NotFound("案件不存在 (no such case)")
     return case
@@ -107,7 +118,7 @@ def record(ctx: StepContext, type_: str, payload: dict) -> None:
     digest = audit.event_hash(prev, seq, type_, ctx.actor, ctx.now, payload)
     with ctx.session.no_autoflush:
         ctx.session.execute(
-            EVENTS.insert(),
+            INSERT_EVENT,
             {
                 "case_id": case.id,
                 "seq": seq,
@@ -127,11 +138,7 @@ def record(ctx: StepContext, type_: str, payload: dict) -> None:
 
 def _enqueue_webhooks(ctx: StepContext, seq: int, type_: str, payload: dict) -> None:
     if ctx.subscriptions is None:
-        ctx.subscriptions = ctx.session.execute(
-            select(WebhookSubscription.id, WebhookSubscription.events).where(
-                WebhookSubscription.active.is_(True)
-            )
-        ).all()
+        ctx.subscriptions = ctx.session.execute(ACTIVE_SUBSCRIPTIONS).all()
     data = {"case_id": ctx.case.id, "case_number": ctx.case.case_number, **payload}
     rows = [
         {
@@ -147,4 +154,4 @@ def _enqueue_webhooks(ctx: StepContext, seq: int, type_: str, payload: dict) -> 
         if type_ in (sub.events or [])
     ]
     if rows:
-        ctx.session.execute(DELIVERIES.insert(), rows)
+        ctx.session.execute(INSERT_DELIVERIES, rows)

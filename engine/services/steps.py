@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,6 +32,12 @@ from .journal import OPEN, WEBHOOK_EVENTS, StepContext, lock_case, record  # noq
 SEARCH_FIELDS = ("project_code",)
 PERMIT_FIELDS = ("permit_no", "permit_number", "issued_permits")
 _runtime: Runtime | None = None
+# Statements every step runs, built once. Equality tests rather than IN (…): an IN list is
+# rendered anew on every execution.
+_OPEN_TASKS_OF_CASE = select(Task).where(
+    Task.case_id == bindparam("case_id"), or_(*(Task.status == status for status in OPEN))
+)
+_INSERT_TASK = insert(Task).returning(Task)
 
 
 def runtime() -> Runtime:
@@ -109,10 +115,8 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
 
     # One read of the case's open tasks and live jobs serves the whole step: the inbox sync,
     # the timers, the SLA bookkeeping and the case's due date.
-    open_tasks = list(
-        session.scalars(select(Task).where(Task.case_id == case.id, Task.status.in_(OPEN)))
-    )
-    jobs = deadlines.jobs_of(session, case.id, open_tasks)
+    open_tasks = list(session.scalars(_OPEN_TASKS_OF_CASE, {"case_id": case.id}))
+    jobs = deadlines.jobs_of(session, case.id)
     # escalation tasks (engine/services/deadlines.py) live outside the workflow
     open_rows = {row.spiff_task_id: row for row in open_tasks if not deadlines.is_escalation(row)}
     ready_ids = {h.spiff_id for h in result.ready}
@@ -257,7 +261,7 @@ def _insert_task(session: Session, values: dict) -> Task:
         session.flush()
         return row
     return session.scalars(
-        insert(Task).returning(Task),
+        _INSERT_TASK,
         [values],
         # A savepoint rolled back earlier may have left an object with a reused id in the
         # identity map (SQLite reuses ids): take this row's values, not that object's.

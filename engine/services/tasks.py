@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 import forms
 
+from ..db import writer_holds_database
 from ..departments import ENTERPRISE
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TaskNotReady
 from ..models import Case, Task, User
@@ -45,8 +46,9 @@ def _may_act(actor: Actor, task: Task) -> None:
     raise Forbidden("只能办理本部门的任务 (only tasks of your own department)")
 
 
-def get_task(session: Session, actor: Actor, task_id: int) -> Task:
-    task = session.get(Task, task_id)
+def get_task(session: Session, actor: Actor, task_id: int, fresh: bool = False) -> Task:
+    """The task if the actor may see it; ``fresh`` reads the row even if the session holds it."""
+    task = session.get(Task, task_id, populate_existing=fresh)
     if task is None or not _readable(actor, task):
         raise NotFound("任务不存在 (no such task)")
     return task
@@ -208,7 +210,7 @@ def task_form(task: Task) -> dict | None:
 
 def complete(session: Session, actor: Actor, task_id: int, data: dict, now: datetime) -> Case:
     """Complete a human task: exactly one of two concurrent completions wins, the other gets TaskNotReady."""
-    task = get_task(session, actor, task_id)
+    task = get_task(session, actor, task_id, fresh=True)
     if task.spiff_task_id.startswith(deadlines.ESCALATION_PREFIX):
         return deadlines.complete_escalation(session, actor, task_id, data, now)
     _may_act(actor, task)
@@ -218,7 +220,9 @@ def complete(session: Session, actor: Actor, task_id: int, data: dict, now: date
 
     case = steps.lock_case(session, task.case_id)
     # Lock the task row too: a concurrent claim must not slip in between this read and COMMIT.
-    session.refresh(task, with_for_update={"of": Task})
+    # A SQLite writer read it under BEGIN IMMEDIATE already (get_task, populate_existing).
+    if not writer_holds_database(session):
+        session.refresh(task, with_for_update={"of": Task})
     if task.status not in steps.OPEN:
         raise TaskNotReady()
     if task.assignee and task.assignee != actor.username and actor.role != "admin":
