@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, or_, select, text, update
+from sqlalchemy.orm import Session, lazyload
 
 import forms
 
-from ..db import writer_holds_database
+from ..db import update_columns, writer_holds_database
 from ..departments import ENTERPRISE
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TaskNotReady
 from ..models import Case, Task, User
@@ -46,9 +46,25 @@ def _may_act(actor: Actor, task: Task) -> None:
     raise Forbidden("只能办理本部门的任务 (only tasks of your own department)")
 
 
-def get_task(session: Session, actor: Actor, task_id: int, fresh: bool = False) -> Task:
-    """The task if the actor may see it; ``fresh`` reads the row even if the session holds it."""
-    task = session.get(Task, task_id, populate_existing=fresh)
+def get_task(session: Session, actor: Actor, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or not _readable(actor, task):
+        raise NotFound("任务不存在 (no such task)")
+    return task
+
+
+# The task as it is now (read again even if the session holds it), without joining its case:
+# the step locks and reads the case itself. Built once, as the step's other statements.
+_TASK_FOR_STEP = (
+    select(Task)
+    .where(Task.id == bindparam("task_id"))
+    .options(lazyload(Task.case))
+    .execution_options(populate_existing=True)
+)
+
+
+def _task_for_step(session: Session, actor: Actor, task_id: int) -> Task:
+    task = session.scalars(_TASK_FOR_STEP, {"task_id": task_id}).first()
     if task is None or not _readable(actor, task):
         raise NotFound("任务不存在 (no such task)")
     return task
@@ -210,7 +226,7 @@ def task_form(task: Task) -> dict | None:
 
 def complete(session: Session, actor: Actor, task_id: int, data: dict, now: datetime) -> Case:
     """Complete a human task: exactly one of two concurrent completions wins, the other gets TaskNotReady."""
-    task = get_task(session, actor, task_id, fresh=True)
+    task = _task_for_step(session, actor, task_id)
     if task.spiff_task_id.startswith(deadlines.ESCALATION_PREFIX):
         return deadlines.complete_escalation(session, actor, task_id, data, now)
     _may_act(actor, task)
@@ -220,7 +236,7 @@ def complete(session: Session, actor: Actor, task_id: int, data: dict, now: date
 
     case = steps.lock_case(session, task.case_id)
     # Lock the task row too: a concurrent claim must not slip in between this read and COMMIT.
-    # A SQLite writer read it under BEGIN IMMEDIATE already (get_task, populate_existing).
+    # A SQLite writer read it under BEGIN IMMEDIATE already (_task_for_step).
     if not writer_holds_database(session):
         session.refresh(task, with_for_update={"of": Task})
     if task.status not in steps.OPEN:
@@ -231,10 +247,9 @@ def complete(session: Session, actor: Actor, task_id: int, data: dict, now: date
     ctx = steps.StepContext(session, case, actor.username, now)
     ctx.completed_spiff_ids.add(task.spiff_task_id)
     steps.runtime().complete(workflow, task.spiff_task_id, data)
-    task.status = "completed"
-    task.completed_at = now
-    task.completed_by = actor.username
-    task.data = data
+    update_columns(
+        session, task, status="completed", completed_at=now, completed_by=actor.username, data=data
+    )
     steps.record(
         ctx,
         "task.completed",
