@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 
-from sqlalchemy import bindparam, create_engine, event, inspect
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
 
 WRITE_OPTION = "pazhou_write"
 
@@ -39,34 +37,6 @@ def writer_holds_database(session: Session) -> bool:
     """True where a write session holds the whole database from its first statement (SQLite's
     BEGIN IMMEDIATE), so every row it reads is current and row locks add nothing."""
     return session.get_bind().dialect.name == "sqlite"
-
-
-def update_columns(session: Session, row, **values) -> None:
-    """Write these columns of a persistent row with one UPDATE now, and mark them committed on
-    the object. For rows a step changes once: a quarter of the cost of the unit of work's
-    flush, which tracks and orders every changed object at COMMIT."""
-    state = inspect(row)
-    if not state.persistent:  # not inserted yet: the INSERT will write these values
-        for name, value in values.items():
-            setattr(row, name, value)
-        return
-    mapper = state.mapper
-    key = mapper.primary_key[0].key
-    session.execute(
-        _update_statement(mapper.local_table, key, tuple(values)),
-        {**values, "_pk": getattr(row, key)},
-    )
-    for name, value in values.items():
-        set_committed_value(row, name, value)
-
-
-@cache
-def _update_statement(table, key: str, names: tuple[str, ...]):
-    return (
-        table.update()
-        .where(table.c[key] == bindparam("_pk"))
-        .values({name: bindparam(name) for name in names})
-    )
 
 
 class Database:

@@ -31,6 +31,7 @@ WEBHOOK_EVENTS = frozenset(webhooks.EVENT_TYPES)
 # Statements every step runs, built once.
 INSERT_EVENT = Event.__table__.insert()
 INSERT_DELIVERIES = WebhookDelivery.__table__.insert()
+STATE_OF_CASE = select(CaseState).where(CaseState.case_id == bindparam("case_id"))
 ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.id, WebhookSubscription.events).where(
     WebhookSubscription.active.is_(True)
 )
@@ -99,7 +100,7 @@ def state_row(session: Session, case_id: int) -> CaseState | None:
     """The case's state row, selected at most once per session; None before the first save."""
     state = kept_state(session, case_id)
     if state is None:
-        state = session.get(CaseState, case_id)
+        state = session.scalars(STATE_OF_CASE, {"case_id": case_id}).first()
         if state is not None:
             keep_state(session, state)
     return state

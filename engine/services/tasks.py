@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session, lazyload
 
 import forms
 
-from ..db import update_columns, writer_holds_database
+from ..db import writer_holds_database
 from ..departments import ENTERPRISE
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TaskNotReady
 from ..models import Case, Task, User
+from ..row_writes import update_columns
 from . import cases, deadlines, steps
 from .actors import Actor
 

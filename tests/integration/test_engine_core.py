@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlalchemy import event, select, update
 
+from engine import audit
 from engine.errors import InvalidDefinition, ScriptError, TaskNotReady
 from engine.models import Case, CaseState, Event, Task
 from engine.services import cases, deployments, tasks
@@ -374,3 +375,26 @@ def test_steps_work_without_insert_returning(db, now, monkeypatch):
     with db.read() as session:
         events = [e.type for e in session.scalars(select(Event).where(Event.case_id == case_id))]
     assert events.count("task.created") == 2
+
+
+def test_a_completion_rolled_back_in_a_savepoint_leaves_the_case_as_it_was(db, now):
+    """The demo completes tasks in savepoints and goes on in the same transaction after one
+    fails: the case, its task and its workflow state must be what the database holds."""
+    deploy(db, now, "rectification_loop.bpmn")
+    case_id = start(db, now, "rectification_loop")
+    [task] = open_tasks(db, case_id)
+    with db.write() as session:
+        with pytest.raises(_Refused), session.begin_nested():
+            tasks.complete(session, SYSTEM, task.id, {"passed": False, "note": "撤回"}, now)
+            raise _Refused
+        case = tasks.complete(session, SYSTEM, task.id, {"passed": True}, now)
+        assert case.status == "completed"
+    with db.read() as session:
+        case = session.get(Case, case_id)
+        events = session.scalars(
+            select(Event).where(Event.case_id == case_id).order_by(Event.seq)
+        ).all()
+        assert [e.type for e in events].count("task.completed") == 1
+        assert case.event_count == len(events)
+        assert "note" not in session.get(CaseState, case_id).data
+        assert audit.first_broken(events) is None
