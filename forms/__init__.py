@@ -30,6 +30,7 @@ from .validation import (
     check_schema,
     english_labels,
     field_label,
+    has_attachment_fields,
     is_list_index,
     label_key,
     validate,
@@ -42,6 +43,7 @@ __all__ = [
     "FormNotFound",
     "InvalidFormKey",
     "attachment_field",
+    "has_attachment_fields",
     "check_schema",
     "clear_cache",
     "english_labels",
@@ -54,6 +56,8 @@ __all__ = [
     "label_key",
     "list_forms",
     "load_form",
+    "shared_form",
+    "takes_files",
     "uscc_check_char",
     "validate",
 ]
@@ -64,6 +68,7 @@ FORMS_DIR = Path(__file__).parent
 FORM_KEY_RE = re.compile(r"[a-z0-9_]+")
 
 _cache: dict[tuple[str, str], dict[str, Any]] = {}
+_takes_files: dict[tuple[str, str], bool] = {}
 _lock = threading.Lock()
 
 
@@ -101,6 +106,12 @@ def load_form(form_key: str) -> dict[str, Any]:
     Raises InvalidFormKey for a bad key, FormNotFound if there is no file, and FormError if
     the file is not a JSON object.
     """
+    return copy.deepcopy(shared_form(form_key))
+
+
+def shared_form(form_key: str) -> dict[str, Any]:
+    """The cached schema of form ``form_key`` itself, for callers that only read it (validating
+    a task's data on every completion); :func:`load_form` gives a copy to change."""
     key = _check_key(form_key)
     cache_key = (str(FORMS_DIR), key)
     with _lock:
@@ -119,7 +130,19 @@ def load_form(form_key: str) -> dict[str, Any]:
             raise FormError(f"form {key}: top level must be a JSON object")
         with _lock:
             _cache[cache_key] = schema
-    return copy.deepcopy(schema)
+    return schema
+
+
+def takes_files(form_key: str) -> bool:
+    """Whether form ``form_key`` has a field for attachment ids (answered once per file)."""
+    cache_key = (str(FORMS_DIR), _check_key(form_key))
+    with _lock:
+        answer = _takes_files.get(cache_key)
+    if answer is None:
+        answer = has_attachment_fields(shared_form(form_key))
+        with _lock:
+            _takes_files[cache_key] = answer
+    return answer
 
 
 def form_exists(form_key: str) -> bool:
@@ -144,3 +167,4 @@ def clear_cache() -> None:
     """Forget parsed form files (after editing them, or in tests)."""
     with _lock:
         _cache.clear()
+        _takes_files.clear()

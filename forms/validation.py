@@ -245,6 +245,11 @@ def validate(
     return result
 
 
+def has_attachment_fields(schema: Mapping[str, Any]) -> bool:
+    """Whether any field of the form holds attachment ids (``format: attachment``)."""
+    return any(fmt == "attachment" for _, fmt in _walk_formats(schema, ""))
+
+
 def _walk_formats(node: Any, where: str) -> Iterable[tuple[str, str]]:
     if isinstance(node, Mapping):
         fmt = node.get("format")

@@ -55,9 +55,9 @@ def validate_form_data(
         )
     if not form_key:
         return
-    schema = forms.load_form(form_key)
+    schema = forms.shared_form(form_key)
     attachment_ids: frozenset[str] = frozenset()  # before the case exists it has no files
-    if case_id is not None:
+    if case_id is not None and forms.takes_files(form_key):
         from ..models import Attachment
 
         attachment_ids = frozenset(

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload
 
 import webhooks
 
@@ -57,7 +57,7 @@ def _lock_case_statement():
         .where(Case.id == bindparam("case_id"))
         .with_for_update(of=Case)
         # Re-read the case's own columns; of its (immutable) definition only the label the
-        # response shows, never the spec JSON.
+        # response shows, never the spec JSON;
         .options(
             joinedload(Case.definition).load_only(
                 ProcessDefinition.key,
@@ -65,7 +65,8 @@ def _lock_case_statement():
                 ProcessDefinition.name,
                 ProcessDefinition.content_hash,
             ),
-            lazyload(Case.enterprise),
+            # the enterprise too, for the response (its row never changes with a step)
+            joinedload(Case.enterprise),
         )
         .execution_options(populate_existing=True)
     )

@@ -43,6 +43,10 @@ _OPEN_TASKS_OF_CASE = (
     .options(lazyload(Task.case))
 )
 _INSERT_TASK = Task.__table__.insert().returning(Task.__table__.c.id)
+# A timer's earlier job (done, or dead) gives way to the new one: (case, kind, ref) is unique.
+_DELETE_TIMER_JOB = delete(Job).where(
+    Job.case_id == bindparam("case_id"), Job.kind == "timer", Job.ref == bindparam("ref")
+)
 # What a new task row holds in the columns a step does not set.
 _TASK_COLUMN_DEFAULTS = {column.key: None for column in Task.__table__.c} | {
     "due_provisional": False,
@@ -291,9 +295,7 @@ def _sync_timer_jobs(ctx: StepContext, result: StepResult, timer_jobs: list[Job]
     for ref, due in result.timers.items():
         job = existing.get(ref)
         if job is None:
-            session.execute(
-                delete(Job).where(Job.case_id == ctx.case.id, Job.kind == "timer", Job.ref == ref)
-            )
+            session.execute(_DELETE_TIMER_JOB, {"case_id": ctx.case.id, "ref": ref})
             session.add(
                 Job(kind="timer", case_id=ctx.case.id, ref=ref, due_at=due, status="pending")
             )

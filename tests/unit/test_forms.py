@@ -306,6 +306,17 @@ def test_load_form(forms_dir):
     assert not form_exists("../etc/passwd")
 
 
+def test_a_form_says_whether_it_takes_files_for_the_forms_directory_in_use(forms_dir, tmp_path):
+    (forms_dir / "with_files.json").write_text(json.dumps(ATTACH), encoding="utf-8")
+    assert forms.takes_files("with_files")
+    assert not forms.takes_files("intake")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "with_files.json").write_text(json.dumps(INTAKE), encoding="utf-8")
+    forms.FORMS_DIR = other  # restored by the fixture's monkeypatch
+    assert not forms.takes_files("with_files")
+
+
 def test_load_form_errors(forms_dir):
     with pytest.raises(FormNotFound) as exc:
         load_form("nope")
