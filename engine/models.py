@@ -256,6 +256,8 @@ class Job(Base):
     __tablename__ = "job"
     __table_args__ = (
         Index("ix_job_due", "status", "due_at"),
+        # A step reads its case's live jobs; without it, every live job of every case.
+        Index("ix_job_case", "case_id", "status"),
         UniqueConstraint("kind", "case_id", "ref"),
     )
 

@@ -398,3 +398,44 @@ def test_a_completion_rolled_back_in_a_savepoint_leaves_the_case_as_it_was(db, n
         assert case.event_count == len(events)
         assert "note" not in session.get(CaseState, case_id).data
         assert audit.first_broken(events) is None
+
+
+def test_the_migrations_build_the_schema_the_models_declare(db):
+    """A model change without its migration (or the reverse) would ship a database the code
+    does not expect: an index the queries rely on, missing in production."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from engine.models import Base
+
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_a_step_reads_the_jobs_of_its_own_case_through_their_index(db, now):
+    """Not the live jobs of every case: with thousands of open tasks each holding SLA jobs,
+    every step would search them all."""
+    deploy(db, now, "parallel_review.bpmn")
+    case_id = start(db, now, "parallel_review")
+    task = open_tasks(db, case_id)[0]
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, *args):
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        with db.write() as session:
+            tasks.complete(session, SYSTEM, task.id, {"opinion": "同意"}, now)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    statement, parameters = next(s for s in statements if s[0].lstrip().startswith("SELECT job."))
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            plan = " ".join(
+                str(r) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            )
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+    assert "ix_job_case" in plan and "ix_job_due" not in plan, plan
