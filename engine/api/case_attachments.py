@@ -27,6 +27,18 @@ DOWNLOAD_DOC = {
     "content": {kind: {"schema": BINARY} for kind in DOWNLOAD_TYPES},
 }
 
+# A download resumes with Range (206) and revalidates with If-None-Match (304).
+PARTIAL_DOC = {
+    "description": (
+        "The requested byte range (`Range: bytes=first-last`) of the file; `Content-Range` "
+        "says which bytes of how many."
+    ),
+    "content": {kind: {"schema": BINARY} for kind in DOWNLOAD_TYPES},
+}
+NOT_MODIFIED_DOC = {
+    "description": "The client's copy (`If-None-Match` its ETag) is current; no body."
+}
+
 
 def attachment_payload(row: Attachment) -> dict:
     return {
@@ -74,8 +86,8 @@ def list_attachments(ref):
 
 @blp.route("/cases/<ref:ref>/attachments/<ref:attachment_id>")
 @blp.response(200, BINARY, content_type=attachments.OCTET)
-@blp.doc(responses={"200": DOWNLOAD_DOC})
-@documents(blp, 401, 404)
+@blp.doc(responses={"200": DOWNLOAD_DOC, "206": PARTIAL_DOC, "304": NOT_MODIFIED_DOC})
+@documents(blp, 401, 404, 416)
 def download_attachment(ref, attachment_id):
     """Download one file of the case; an id of another case's file is 404."""
     with database().read() as session:

@@ -103,6 +103,8 @@ def handle_http_exception(error: HTTPException):
             detail = "请求参数未通过校验 (the request did not pass validation)"
     elif status == 413:
         detail = "请求体过大 (the request body is too large)"
+    elif status == 416:
+        detail = "请求的字节范围超出文件 (the requested range is outside the file)"
     response = problem_response(status, title, detail, errors)
     if status == 405 and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)

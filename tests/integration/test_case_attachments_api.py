@@ -107,6 +107,17 @@ def test_download_returns_the_same_bytes_under_the_original_name(
     again = enterprise_a.get(url, headers={"If-None-Match": f'"{drawing["sha256"]}"'})
     assert again.status_code == 304 and again.data == b""
 
+    # an interrupted download resumes where it stopped; a range past the end is a problem
+    rest = enterprise_a.get(url, headers={"Range": "bytes=4-"})
+    assert rest.status_code == 206 and rest.data == DRAWING[4:]
+    assert rest.headers["Content-Range"] == f"bytes 4-{len(DRAWING) - 1}/{len(DRAWING)}"
+    beyond = enterprise_a.get(url, headers={"Range": f"bytes={len(DRAWING) + 10}-"})
+    assert beyond.status_code == 416 and beyond.mimetype == "application/problem+json"
+    assert "范围" in beyond.get_json()["detail"]
+    documented = enterprise_a.get("/api/v1/openapi.json").get_json()["paths"]
+    download = documented["/api/v1/cases/{ref}/attachments/{attachment_id}"]["get"]["responses"]
+    assert {"200", "206", "304", "416"} <= set(download)
+
     # the web page's download link follows the same rule and sends the same file
     browser, _ = factory.web_login(enterprise_a.username)
     page = browser.get(f"/cases/{case['case_number']}/attachments/{drawing['id']}")
