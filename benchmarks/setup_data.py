@@ -38,6 +38,12 @@ def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
+def shipped_process_files() -> list[Path]:
+    """The procedures the product ships: every BPMN and DMN file in processes/."""
+    processes = ROOT / "processes"
+    return sorted([*processes.glob("*.bpmn"), *processes.glob("*.dmn")])
+
+
 # -- statistics --------------------------------------------------------------------------------
 
 
@@ -102,6 +108,7 @@ class Seed:
     url: str
     enterprise_id: int
     users: dict[str, str]  # label -> username
+    enterprise_uscc: str = ""
 
 
 def _uscc() -> str:
@@ -113,8 +120,11 @@ def _uscc() -> str:
     return first17 + forms.uscc_check_char(first17)
 
 
-def seed(url: str, fixtures=("rectification_loop.bpmn", "parallel_review.bpmn")) -> Seed:
-    """Migrate, seed departments, one enterprise, an admin/analyst/officers, deploy fixtures."""
+def seed(
+    url: str, fixtures=("rectification_loop.bpmn", "parallel_review.bpmn"), shipped: bool = False
+) -> Seed:
+    """Migrate, seed departments, one enterprise, an admin/analyst/officers, deploy fixtures
+    (and with ``shipped`` every BPMN and DMN file of processes/)."""
     from engine import migrate
     from engine.db import Database
     from engine.services import deployments, users
@@ -137,12 +147,14 @@ def seed(url: str, fixtures=("rectification_loop.bpmn", "parallel_review.bpmn"))
             session, "bench.ent", PASSWORD, "enterprise", None, enterprise.id, now=NOW
         )
         files = [(name, fixture_bytes(name)) for name in fixtures]
+        if shipped:
+            files += [(path.name, path.read_bytes()) for path in shipped_process_files()]
         deployments.deploy_bundle(session, Actor("bench", "analyst"), files, NOW, 10**7)
-        enterprise_id = enterprise.id
+        enterprise_id, uscc = enterprise.id, enterprise.uscc
     db.dispose()
     labels = {label: value[0] for label, value in names.items()}
     labels["enterprise"] = "bench.ent"
-    return Seed(url, enterprise_id, labels)
+    return Seed(url, enterprise_id, labels, uscc)
 
 
 # -- a real server -----------------------------------------------------------------------------
