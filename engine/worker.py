@@ -11,7 +11,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,8 +22,6 @@ from .clock import system_clock
 from .services import calendar_admin, jobs, outbox
 
 log = logging.getLogger(__name__)
-
-CALENDAR_REFRESH_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -113,14 +110,12 @@ def run_forever(
     options = options or WorkerOptions()
     stop = stop or threading.Event()
     actor = worker_name()
-    refreshed_at = 0.0
     failures = 0
     while not stop.is_set():
         try:
-            if time.monotonic() - refreshed_at > CALENDAR_REFRESH_SECONDS:
+            if calendar_admin.check_due():
                 with database.read() as session:
-                    calendar_admin.refresh_default_calendar(session)
-                refreshed_at = time.monotonic()
+                    calendar_admin.keep_current(session)
             handled = run_due_jobs(
                 database, clock.now(), options.batch, actor=actor, options=options
             )

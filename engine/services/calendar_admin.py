@@ -5,10 +5,11 @@ dates once a year becomes known."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from .. import calendar
@@ -35,9 +36,42 @@ def load_calendar(session: Session) -> calendar.WorkingCalendar:
 
 def refresh_default_calendar(session: Session) -> calendar.WorkingCalendar:
     """Make the process-wide calendar (used for new due dates) match the database."""
+    global _loaded
+    fingerprint = _fingerprint(session)
     cal = load_calendar(session)
     calendar.set_default_calendar(cal)
+    _loaded = (fingerprint, cal)
     return cal
+
+
+# An import commits in one process; every other process (gunicorn workers, the job worker)
+# must compute due dates with it too. Each looks at most every CHECK_SECONDS whether the
+# imported years changed since it loaded its calendar.
+CHECK_SECONDS = 5.0
+_loaded: tuple = (None, None)  # (fingerprint, the calendar loaded with it)
+_checked_at = float("-inf")
+
+
+def _fingerprint(session: Session) -> tuple:
+    # An import adds its year or moves the year's imported_at.
+    return tuple(session.execute(select(func.count(), func.max(CalendarYear.imported_at))).one())
+
+
+def check_due() -> bool:
+    return time.monotonic() - _checked_at >= CHECK_SECONDS
+
+
+def keep_current(session: Session) -> None:
+    """Reload the process-wide calendar if the imported years changed since it was loaded
+    (by this process or another), or if something else replaced it since; reads the database
+    at most every CHECK_SECONDS."""
+    global _checked_at
+    if not check_due():
+        return
+    _checked_at = time.monotonic()
+    fingerprint, loaded = _loaded
+    if _fingerprint(session) != fingerprint or calendar.get_default_calendar() is not loaded:
+        refresh_default_calendar(session)
 
 
 @dataclass

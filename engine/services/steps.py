@@ -28,7 +28,7 @@ from ..models import (
 )
 from ..row_writes import update_columns, write_changes
 from ..runtime import Runtime, StepResult
-from . import deadlines, journal
+from . import calendar_admin, deadlines, journal
 from .journal import OPEN, WEBHOOK_EVENTS, StepContext, lock_case, record  # noqa: F401 (re-exported)
 
 SEARCH_FIELDS = ("project_code",)
@@ -126,6 +126,8 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
     result = rt.observe(workflow, ctx.since)
     case = ctx.case
     session = ctx.session
+    # New due dates below use the process-wide calendar: current with any import.
+    calendar_admin.keep_current(session)
 
     # One read of the case's open tasks and live jobs serves the whole step: the inbox sync,
     # the timers, the SLA bookkeeping and the case's due date.

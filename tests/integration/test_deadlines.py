@@ -134,6 +134,22 @@ def test_2027_deadline_is_provisional_until_2027_is_imported(db):
     assert task_by_element(db, later, REVIEW).due_provisional is False
 
 
+def test_a_calendar_imported_by_another_process_is_used_for_new_due_dates(db, monkeypatch):
+    """Several gunicorn workers and the job worker each hold the calendar in memory; an import
+    commits in one of them. The others must not keep computing legal deadlines without it."""
+    deploy_review(db, days=5)
+    with db.write() as session:
+        calendar_admin.import_year(session, SYSTEM, YEAR_2027, at(2026, 12, 29))
+    # This process stands for another one: its calendar was loaded before the import.
+    calendar.set_default_calendar(calendar.from_chinese_calendar())
+    assert not calendar.get_default_calendar().is_known_year(2027)
+    monkeypatch.setattr(calendar_admin, "CHECK_SECONDS", 0.0)
+    case_id = start_frozen(db, at(2026, 12, 28, 2, 0))
+    review = task_by_element(db, case_id, REVIEW)
+    # Dec 29, 30, 31, then Jan 4 and 5 (Jan 1-3 are the imported holidays), not provisional.
+    assert (review.due_at, review.due_provisional) == (at(2027, 1, 5, 2, 0), False)
+
+
 def test_warning_then_breach_escalates_to_leadership_without_deciding(db):
     deploy_review(db, days=5)
     with db.write() as session:
