@@ -364,6 +364,8 @@ def run(quick: bool = False) -> dict:
         # GET /api/v1/me: HTTP, token check, one read and the JSON response; no engine work.
         "engine_overhead_http_floor_median_ms": floor_median * 1000,
         "engine_overhead_floor_ratio": floor_median / raw_median,
+        # The step's own cost against the raw round: the completion less the floor.
+        "engine_overhead_net_ratio": (http_median - floor_median) / raw_median,
         "engine_overhead_http_samples": len(times["http"]),
         "engine_overhead_raw_roundtrip_ms": {
             key or PROCESS: raw_roundtrip_ms(key, 40 if quick else 200)
