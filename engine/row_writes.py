@@ -12,6 +12,7 @@ from functools import cache
 from sqlalchemy import bindparam, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 
 def update_columns(session: Session, row, **values) -> None:
@@ -27,10 +28,12 @@ def update_columns(session: Session, row, **values) -> None:
         return
     mapper = state.mapper
     key = mapper.primary_key[0].key
-    session.execute(
+    result = session.execute(
         _update_statement(mapper.local_table, key, tuple(values)),
         {**values, "_pk": getattr(row, key)},
     )
+    if result.rowcount != 1:  # as the unit of work would say of a row gone from under it
+        raise StaleDataError(f"UPDATE of {mapper.class_.__name__} {getattr(row, key)} matched none")
     for name, value in values.items():
         set_committed_value(row, name, value)
 

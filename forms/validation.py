@@ -250,15 +250,28 @@ def has_attachment_fields(schema: Mapping[str, Any]) -> bool:
     return any(fmt == "attachment" for _, fmt in _walk_formats(schema, ""))
 
 
-def _walk_formats(node: Any, where: str) -> Iterable[tuple[str, str]]:
-    if isinstance(node, Mapping):
+# Keywords whose value is data, not a schema: a "format" inside them is not a field's format.
+_DATA_KEYWORDS = frozenset(("const", "enum", "default", "examples", LABELS_EN_KEY))
+# Keywords whose value maps names to schemas: its keys are field names, whatever they spell.
+_NAMED_SCHEMAS = frozenset(
+    ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+)
+
+
+def _walk_formats(node: Any, where: str, names: bool = False) -> Iterable[tuple[str, str]]:
+    """(path, format) of every schema node with a format; ``names``: ``node`` maps names to
+    schemas (the value of ``properties`` and the like), so a field named ``default`` counts."""
+    if isinstance(node, Mapping) and names:
+        for key, sub in node.items():
+            yield from _walk_formats(sub, f"{where}/{key}")
+    elif isinstance(node, Mapping):
         fmt = node.get("format")
         if isinstance(fmt, str):
             yield where, fmt
         for key, sub in node.items():
-            if key in ("const", "enum", "default", "examples", LABELS_EN_KEY):
+            if key in _DATA_KEYWORDS:
                 continue
-            yield from _walk_formats(sub, f"{where}/{key}")
+            yield from _walk_formats(sub, f"{where}/{key}", key in _NAMED_SCHEMAS)
     elif isinstance(node, list):
         for i, sub in enumerate(node):
             yield from _walk_formats(sub, f"{where}/{i}")

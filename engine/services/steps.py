@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, inspect, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
@@ -272,11 +272,10 @@ def _insert_task(session: Session, values: dict) -> Task:
     write everything else the step has changed so far, and the step flushes once, at COMMIT.
 
     The row is a plain INSERT and the object is attached as the persistent row it is (every
-    column known), which costs a tenth of the ORM's INSERT … RETURNING. The unit of work
-    inserts it instead where SQLite has no RETURNING (before 3.35) and inside a savepoint,
-    whose rollback expunges only the rows the unit of work inserted in it.
+    column known), which costs a tenth of the ORM's INSERT … RETURNING. SQLite before 3.35
+    has no RETURNING; there the unit of work inserts it.
     """
-    if not session.get_bind().dialect.insert_returning or session.in_nested_transaction():
+    if not session.get_bind().dialect.insert_returning:
         row = Task(**values)
         session.add(row)
         session.flush()
@@ -285,6 +284,9 @@ def _insert_task(session: Session, values: dict) -> Task:
     row.id = session.execute(_INSERT_TASK, values).scalar_one()
     make_transient_to_detached(row)
     session.add(row)
+    # What a flush records of a row it inserted (private in SQLAlchemy 2.0 and 2.1): the
+    # rollback of this transaction or savepoint then expunges the object with the row.
+    session._transaction._new[inspect(row)] = True
     return row
 
 

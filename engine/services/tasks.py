@@ -191,8 +191,7 @@ def unclaim(session: Session, actor: Actor, task_id: int) -> Task:
         raise TaskNotReady()
     if task.assignee not in (None, actor.username) and actor.role != "admin":
         raise Conflict(f"任务由 {task.assignee} 认领 (claimed by someone else)")
-    task.assignee = None
-    task.status = "ready"
+    _set_open_task(session, task, assignee=None, status="ready")
     return task
 
 
@@ -213,9 +212,28 @@ def assign(session: Session, actor: Actor, task_id: int, username: str) -> Task:
             "只能指派给本部门人员 (only to an officer of the task's department)",
             {"user": ["不是本部门人员"]},
         )
-    task.assignee = user.username
-    task.status = "claimed"
+    _set_open_task(session, task, assignee=user.username, status="claimed")
     return task
+
+
+def _set_open_task(session: Session, task: Task, **values) -> None:
+    """Change a task only if it is still open and held as it was read: on PostgreSQL a
+    completion (or claim) may have committed since, and must not be undone."""
+    result = session.execute(
+        update(Task)
+        .where(
+            Task.id == task.id,
+            Task.status.in_(steps.OPEN),
+            Task.assignee.is_(None) if task.assignee is None else Task.assignee == task.assignee,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(task)
+    if result.rowcount != 1:
+        if task.status not in steps.OPEN:
+            raise TaskNotReady()
+        raise Conflict(f"任务已被 {task.assignee} 认领 (claimed by {task.assignee})")
 
 
 def task_form(task: Task) -> dict | None:

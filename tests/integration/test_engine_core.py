@@ -439,3 +439,101 @@ def test_a_step_reads_the_jobs_of_its_own_case_through_their_index(db, now):
             conn.exec_driver_sql("SET enable_seqscan = off")
             plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
     assert "ix_job_case" in plan and "ix_job_due" not in plan, plan
+
+
+def _wait_until_blocked(db, seconds: float = 5.0) -> None:
+    """Until another connection waits on a row lock (PostgreSQL); SQLite serializes writers
+    at BEGIN IMMEDIATE, so there the other session simply runs after the first commits."""
+    import time
+
+    if db.is_sqlite:
+        time.sleep(0.2)
+        return
+    deadline = time.monotonic() + seconds
+    with db.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ).scalar()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the other session never waited on the task row")
+
+
+@pytest.mark.parametrize("change", ["unclaim", "assign"])
+def test_releasing_or_reassigning_a_task_being_completed_does_not_reopen_it(db, now, change):
+    """Officer A completes a task she claimed; a colleague releases it (or the section chief
+    reassigns it) at the same moment. The completion stands; the other change is refused."""
+    deploy(db, now, "parallel_review.bpmn")
+    case_id = start(db, now, "parallel_review")
+    task = next(t for t in open_tasks(db, case_id) if t.department == "fire")
+    colleague = Actor("fire.colleague", "officer", "fire")
+    with db.write() as session:
+        from engine.services import users
+
+        users.seed_departments(session)
+        users.create_user(session, colleague.username, "password-1234", "officer", "fire", now=now)
+        tasks.claim(session, FIRE, task.id)
+    completing = db._write()
+    tasks.complete(completing, FIRE, task.id, {}, now)  # holds the task, not committed yet
+    outcome: list[object] = []
+
+    def other_officer():
+        with db._write() as session:
+            try:
+                if change == "unclaim":
+                    tasks.unclaim(session, SYSTEM, task.id)
+                else:
+                    tasks.assign(session, SYSTEM, task.id, colleague.username)
+                session.commit()
+                outcome.append("changed")
+            except TaskNotReady as exc:
+                session.rollback()
+                outcome.append(exc)
+
+    thread = threading.Thread(target=other_officer)
+    thread.start()
+    _wait_until_blocked(db)
+    completing.commit()
+    completing.close()
+    thread.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], TaskNotReady), outcome
+    with db.read() as session:
+        row = session.get(Task, task.id)
+        assert (row.status, row.completed_by) == ("completed", FIRE.username)
+
+
+def test_a_session_rolled_back_and_used_again_starts_cleanly(db, now):
+    """Task rows a step inserts leave the session with a rollback, as the rows leave the
+    database: the next start (reusing the ids on SQLite) sees neither."""
+    deploy(db, now, "parallel_review.bpmn")
+    with db.write() as session:
+        abandoned = cases.start_case(session, SYSTEM, "parallel_review", "撤回", {}, now)
+        abandoned_tasks = list(abandoned.open_tasks)
+        session.rollback()
+        assert not any(task in session for task in abandoned_tasks)
+        case = cases.start_case(session, SYSTEM, "parallel_review", "琶洲测试项目", {}, now)
+        shown = sorted((t.id, t.department) for t in case.open_tasks)
+        case_id = case.id
+    stored = sorted((t.id, t.department) for t in open_tasks(db, case_id))
+    assert shown == stored and sorted(d for _, d in stored) == ["civil_defense", "fire"]
+
+
+def test_a_direct_write_to_a_row_gone_from_the_database_fails_loudly(db, now):
+    """As the unit of work would: a step must never believe it wrote a row that is not there."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from engine.row_writes import update_columns
+
+    deploy(db, now, "parallel_review.bpmn")
+    case_id = start(db, now, "parallel_review")
+    task_id = open_tasks(db, case_id)[0].id
+    with db.write() as session:
+        task = session.get(Task, task_id)
+        # behind the session's back, as another connection would
+        session.execute(Task.__table__.delete().where(Task.__table__.c.id == task_id))
+        with pytest.raises(StaleDataError):
+            update_columns(session, task, status="completed")
+        session.rollback()

@@ -317,6 +317,19 @@ def test_a_form_says_whether_it_takes_files_for_the_forms_directory_in_use(forms
     assert not forms.takes_files("with_files")
 
 
+@pytest.mark.parametrize("name", ["default", "examples", "enum", "const", "x-labels-en", "photos"])
+def test_a_file_field_counts_whatever_its_name(name):
+    schema = {
+        "type": "object",
+        "properties": {name: {"type": "string", "format": "attachment"}},
+        "x-labels-en": {name: "Field"},
+        "default": {"format": "attachment"},  # data, not a field
+    }
+    assert forms.has_attachment_fields(schema)
+    data_only = {"type": "object", "properties": {}, "examples": [{"format": "attachment"}]}
+    assert not forms.has_attachment_fields(data_only)
+
+
 def test_load_form_errors(forms_dir):
     with pytest.raises(FormNotFound) as exc:
         load_form("nope")
