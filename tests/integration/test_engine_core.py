@@ -537,3 +537,17 @@ def test_a_direct_write_to_a_row_gone_from_the_database_fails_loudly(db, now):
         with pytest.raises(StaleDataError):
             update_columns(session, task, status="completed")
         session.rollback()
+
+
+def test_a_completion_leaves_nothing_for_commit_to_write(db, now):
+    """The step writes its rows itself (engine/row_writes.py); had the unit of work still to
+    flush them at COMMIT, every completion would pay for it twice."""
+    deploy(db, now, "rectification_loop.bpmn")
+    case_id = start(db, now, "rectification_loop")
+    [task] = open_tasks(db, case_id)
+    with db.write() as session:
+        case = tasks.complete(session, SYSTEM, task.id, {"passed": False}, now)
+        assert not session.dirty and not session.new, (session.dirty, session.new)
+        assert [t.title for t in case.open_tasks]
+    [next_task] = open_tasks(db, case_id)
+    assert next_task.id != task.id
