@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -63,20 +64,20 @@ def _clean_filename(filename: str) -> str:
     return "".join(ch for ch in name if ch.isprintable())[:255]
 
 
-def add_attachment(
-    session: Session,
-    actor: Actor,
-    case_ref: str | int,
-    filename: str,
-    content_type: str | None,
-    content: bytes,
-    now: datetime,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Attachment:
-    """Store an upload on a running case the actor may see; InvalidInput for size or type."""
-    case = cases.get_case(session, actor, case_ref)
-    if case.status != "running":
-        raise Conflict("案件已结束，不能再上传附件 (the case is not running)")
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed the checks, with the id it will be stored under."""
+
+    id: str
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def check_upload(
+    filename: str, content_type: str | None, content: bytes, max_bytes: int = DEFAULT_MAX_BYTES
+) -> CheckedUpload:
+    """Name, type, emptiness, size and leading bytes of an upload; InvalidInput keyed ``file``."""
     name = _clean_filename(filename)
     extension = PurePosixPath(name.lower()).suffix
     if not name or extension not in ALLOWED:
@@ -103,20 +104,45 @@ def add_attachment(
             "文件内容与扩展名不符 (content does not match the extension)",
             {"file": [f"不是有效的 {extension} 文件"]},
         )
+    return CheckedUpload(str(uuid.uuid4()), name, stored_type, content)
+
+
+def store_upload(
+    session: Session, actor: Actor, case_id: int, upload: CheckedUpload, now: datetime
+) -> Attachment:
+    """Write a checked upload as an attachment of the case (the caller checked the case)."""
     attachment = Attachment(
-        id=str(uuid.uuid4()),
-        case_id=case.id,
-        filename=name,
-        content_type=stored_type,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
+        id=upload.id,
+        case_id=case_id,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        size=len(upload.content),
+        sha256=hashlib.sha256(upload.content).hexdigest(),
+        content=upload.content,
         uploaded_by=actor.username,
         created_at=now,
     )
     session.add(attachment)
     session.flush()
     return attachment
+
+
+def add_attachment(
+    session: Session,
+    actor: Actor,
+    case_ref: str | int,
+    filename: str,
+    content_type: str | None,
+    content: bytes,
+    now: datetime,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Attachment:
+    """Store an upload on a running case the actor may see; InvalidInput for size or type."""
+    case = cases.get_case(session, actor, case_ref)
+    if case.status != "running":
+        raise Conflict("案件已结束，不能再上传附件 (the case is not running)")
+    upload = check_upload(filename, content_type, content, max_bytes)
+    return store_upload(session, actor, case.id, upload, now)
 
 
 # Attachment ids are uuid4 text; anything longer (or holding NUL, which PostgreSQL refuses in

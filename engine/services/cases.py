@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -49,6 +50,27 @@ def get_case(session: Session, actor: Actor, ref: str | int) -> Case:
 def validate_form_data(
     session: Session, form_key: str | None, data: dict, case_id: int | None
 ) -> None:
+    """``data`` against the form; file fields must name attachments of the case (a case not
+    started yet has none: its files come with :func:`validate_start_files`)."""
+    attachment_ids: frozenset[str] = frozenset()
+    if case_id is not None and form_key and forms.takes_files(form_key):
+        from ..models import Attachment
+
+        attachment_ids = frozenset(
+            session.scalars(select(Attachment.id).where(Attachment.case_id == case_id))
+        )
+    _validate(form_key, data, attachment_ids, upload_hint=case_id is None)
+
+
+def validate_start_files(form_key: str | None, data: dict, file_ids: Iterable[str]) -> None:
+    """A start form against the files posted with it (the ids they are about to be stored
+    under): checked before the case row exists, so a refused start writes nothing."""
+    _validate(form_key, data, frozenset(file_ids), upload_hint=False)
+
+
+def _validate(
+    form_key: str | None, data: dict, attachment_ids: frozenset[str], upload_hint: bool
+) -> None:
     if not isinstance(data, dict):
         raise InvalidInput(
             "data 必须是对象 (data must be an object)", {"data": ["必须是 JSON 对象"]}
@@ -56,16 +78,9 @@ def validate_form_data(
     if not form_key:
         return
     schema = forms.shared_form(form_key)
-    attachment_ids: frozenset[str] = frozenset()  # before the case exists it has no files
-    if case_id is not None and forms.takes_files(form_key):
-        from ..models import Attachment
-
-        attachment_ids = frozenset(
-            session.scalars(select(Attachment.id).where(Attachment.case_id == case_id))
-        )
     errors = forms.validate(schema, data, attachment_ids=attachment_ids)
     if errors:
-        if case_id is None:
+        if upload_hint:
             errors = _with_upload_hint(schema, errors)
         raise InvalidInput("表单数据无效 (form data is invalid)", errors)
 
@@ -116,6 +131,13 @@ def starting_enterprise(session: Session, actor: Actor, enterprise_id: int | Non
     return enterprise_id
 
 
+def check_project_name(project_name: str) -> None:
+    if not project_name or not project_name.strip():
+        raise InvalidInput(
+            "项目名称必填 (project name is required)", {"project_name": ["此项为必填项"]}
+        )
+
+
 def open_case(
     session: Session,
     actor: Actor,
@@ -130,10 +152,7 @@ def open_case(
     removes the row and its files together.
     """
     enterprise_id = starting_enterprise(session, actor, enterprise_id)
-    if not project_name or not project_name.strip():
-        raise InvalidInput(
-            "项目名称必填 (project name is required)", {"project_name": ["此项为必填项"]}
-        )
+    check_project_name(project_name)
     case = Case(
         case_number=f"TMP-{uuid.uuid4().hex[:20]}",
         definition_id=definition.id,

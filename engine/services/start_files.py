@@ -2,11 +2,11 @@
 
 A file is posted for a *field path* of the start form: object keys and list indices joined
 with ``.`` (``survey_report_file``, ``attachments``, ``rect_problems.0.photos``), the same
-paths form errors are keyed by. The case is opened, each file is stored as an attachment of
-it, the attachment ids are written into ``data`` at their paths (appended for an array
-field, the single value of a scalar one), then :func:`cases.begin` validates the start form
-against the case's attachments. Every refusal raises, so the caller's transaction rolls back
-the case row and the files together.
+paths form errors are keyed by. Each file is checked and given the id it will be stored
+under, the ids are written into ``data`` at their paths (appended for an array field, the
+single value of a scalar one) and the start form is validated against them; only then is the
+case opened, the files stored as its attachments and the case begun. A refusal raises before
+anything is written.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def start_case_with_files(
         raise InvalidInput(
             "data 必须是对象 (data must be an object)", {"data": ["必须是 JSON 对象"]}
         )
+    cases.check_project_name(project_name)
     data = copy.deepcopy(data)
     grouped: dict[str, list[UploadedFile]] = {}
     for path, upload in files:
@@ -81,31 +82,51 @@ def start_case_with_files(
     schema = forms.load_form(definition.start_form_key) if definition.start_form_key else {}
     slots = _slots(schema, data, grouped)
 
-    case = cases.open_case(session, actor, definition, project_name, now, enterprise_id)
-    for path, uploads in grouped.items():
-        ids = []
-        for upload in uploads:
-            try:
-                row = attachments.add_attachment(
-                    session,
-                    actor,
-                    case.id,
-                    upload.filename,
-                    upload.content_type,
-                    upload.content,
-                    now,
-                    max_bytes=max_bytes,
-                )
-            except InvalidInput as exc:
-                messages = [text for texts in exc.errors.values() for text in texts]
-                raise InvalidInput(exc.detail, {path: messages or [exc.detail]}) from None
-            ids.append(row.id)
+    # Everything is checked before the case row exists: a refused start writes nothing (no
+    # case number used up, no file written while the database is held).
+    checked = check_uploads(grouped, max_bytes)
+    for path, uploads in checked.items():
+        ids = [upload.id for upload in uploads]
         slot = slots[path]
         if slot.many:
             slot.parent[slot.key] = [*(slot.parent.get(slot.key) or []), *ids]
         else:
             slot.parent[slot.key] = ids[0]
-    return cases.begin(session, actor, case, data, now)
+    file_ids = [upload.id for uploads in checked.values() for upload in uploads]
+    cases.validate_start_files(definition.start_form_key, data, file_ids)
+    case = cases.open_case(session, actor, definition, project_name, now, enterprise_id)
+    store_uploads(session, actor, case.id, checked, now)
+    return cases.begin(session, actor, case, data, now, validated=True)
+
+
+def check_uploads(
+    grouped: Mapping[str, list[UploadedFile]], max_bytes: int
+) -> dict[str, list[attachments.CheckedUpload]]:
+    """Every file checked (type, size, content), or InvalidInput keyed by its field path."""
+    checked: dict[str, list[attachments.CheckedUpload]] = {}
+    for path, uploads in grouped.items():
+        for upload in uploads:
+            try:
+                ok = attachments.check_upload(
+                    upload.filename, upload.content_type, upload.content, max_bytes
+                )
+            except InvalidInput as exc:
+                messages = [text for texts in exc.errors.values() for text in texts]
+                raise InvalidInput(exc.detail, {path: messages or [exc.detail]}) from None
+            checked.setdefault(path, []).append(ok)
+    return checked
+
+
+def store_uploads(
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    checked: Mapping[str, list[attachments.CheckedUpload]],
+    now: datetime,
+) -> None:
+    for uploads in checked.values():
+        for upload in uploads:
+            attachments.store_upload(session, actor, case_id, upload, now)
 
 
 def _slots(schema: Mapping, data: dict, grouped: Mapping[str, list]) -> dict[str, _Slot]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..errors import InvalidInput
 from ..http_files import several_files_allowed
 from ..models import Enterprise
-from ..services import attachments, cases, deployments
+from ..services import cases, deployments, start_files
 from . import bp
 from .context import database, now, settings
 from .formfields import build_fields, parse, upload_paths
@@ -52,31 +52,15 @@ def new_case(key: str):
     return _render(key)
 
 
-def _store_files(session, actor, case_id: int, at) -> dict[str, list[str]]:
-    """Each posted file as an attachment of the case: field path -> attachment ids.
-
-    A refused file (type, size) is InvalidInput keyed by its field path, so the message shows
-    next to that field.
-    """
-    uploaded: dict[str, list[str]] = {}
-    for path, files in upload_paths(request.files).items():
-        for storage in files:
-            try:
-                row = attachments.add_attachment(
-                    session,
-                    actor,
-                    case_id,
-                    storage.filename,
-                    storage.mimetype,
-                    storage.read(),
-                    at,
-                    settings().max_upload_bytes,
-                )
-            except InvalidInput as exc:
-                messages = [text for texts in exc.errors.values() for text in texts]
-                raise InvalidInput(exc.detail, {path: messages or [exc.detail]}) from None
-            uploaded.setdefault(path, []).append(row.id)
-    return uploaded
+def _posted_files() -> dict[str, list[start_files.UploadedFile]]:
+    """The files of the form post by field path (empty file inputs left out)."""
+    return {
+        path: [
+            start_files.UploadedFile(storage.filename, storage.mimetype, storage.read())
+            for storage in files
+        ]
+        for path, files in upload_paths(request.files).items()
+    }
 
 
 @bp.route("/cases/new/<key>", methods=["POST"])
@@ -85,11 +69,9 @@ def _store_files(session, actor, case_id: int, at) -> dict[str, list[str]]:
 # browser form posts every field (and every empty file input) as a part.
 @several_files_allowed(max_parts=None)
 def start_case(key: str):
-    """One transaction: open the case, store its files, validate the start form, run it.
-
-    If the form is refused, the case row and the files roll back together; the form comes
-    back with the typed values and the errors next to the fields (files must be chosen again).
-    """
+    """Check the files and the start form, then in one transaction open the case, store its
+    files and run it. A refused form writes nothing; it comes back with the typed values and
+    the errors next to the fields (files must be chosen again)."""
     actor = current_actor()
     at = now()
     project_name = request.form.get("project_name", "")
@@ -103,10 +85,17 @@ def start_case(key: str):
     try:
         with database().write() as session:
             definition = deployments.get_definition(session, key)
-            case = cases.open_case(session, actor, definition, project_name, at, enterprise_id)
-            uploaded = _store_files(session, actor, case.id, at)
+            data = parse(schema, request.form, {})  # what the form shows again if refused
+            cases.check_project_name(project_name)
+            # A refused file (type, size) is keyed by its field path, shown next to it.
+            checked = start_files.check_uploads(_posted_files(), settings().max_upload_bytes)
+            uploaded = {path: [upload.id for upload in files] for path, files in checked.items()}
             data = parse(schema, request.form, uploaded)
-            cases.begin(session, actor, case, data, at)
+            file_ids = [file_id for ids in uploaded.values() for file_id in ids]
+            cases.validate_start_files(definition.start_form_key, data, file_ids)
+            case = cases.open_case(session, actor, definition, project_name, at, enterprise_id)
+            start_files.store_uploads(session, actor, case.id, checked, at)
+            cases.begin(session, actor, case, data, at, validated=True)
             case_number = case.case_number
     except InvalidInput as exc:
         flash(_("表单有错误，请修改后重新提交"), "error")

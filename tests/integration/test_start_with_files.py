@@ -251,6 +251,11 @@ def test_refused_starts_keep_neither_the_case_nor_any_file(processes, applicant)
     assert "case" in problem(missing_case, 422)["errors"]
 
     assert counts(processes) == (0, 0)
+    # Refused before the case row was written: no case number was used up (on PostgreSQL
+    # a rolled-back row still consumes its id), the first case is number 1.
+    accepted = post(api, jca_body(), jca_files())
+    assert accepted.status_code == 201, accepted.get_json()
+    assert accepted.get_json()["case_number"].endswith("-000001")
 
 
 def test_analysts_do_not_start_cases_and_enterprises_only_for_themselves(

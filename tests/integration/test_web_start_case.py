@@ -78,6 +78,18 @@ def test_enterprise_starts_joint_acceptance_with_its_files(app, factory):
     )
     assert counts(db) == (0, 0)
 
+    # A file that is not what its name says: the message is next to that field, and what
+    # was typed comes back with it.
+    refused = client.post(
+        "/cases/new/joint_completion_acceptance",
+        data=form_post(csrf, contents={FILES[0]: b"MZ\x90\x00"}, bim_submission_id="BIM-2026-0042"),
+        content_type="multipart/form-data",
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and f'data-error-for="{FILES[0]}"' in page
+    assert 'value="BIM-2026-0042"' in page
+    assert counts(db) == (0, 0)
+
     started = client.post(
         "/cases/new/joint_completion_acceptance",
         data=form_post(csrf),
@@ -85,6 +97,8 @@ def test_enterprise_starts_joint_acceptance_with_its_files(app, factory):
     )
     assert started.status_code == 302
     case_number = started.headers["Location"].rstrip("/").split("/")[-1]
+    # Refusals wrote no case row, so they used up no case number (PostgreSQL too).
+    assert case_number.endswith("-000001")
     with db.read() as session:
         case = cases.get_case(session, SYSTEM, case_number)
         assert case.enterprise_id == enterprise_id and case.stage == "completion_precheck"
