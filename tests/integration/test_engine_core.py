@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select, update
@@ -284,36 +285,45 @@ def test_looping_case_state_does_not_grow_with_rounds(db, now):
         assert cases.case_data(session, case)["rounds"] == 61
 
 
+@contextmanager
+def sent_statements(db):
+    """The (statement, parameters) the database receives inside the block."""
+    sent: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, *args):
+        sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+
+
+def query_plan(db, statement: str, parameters) -> str:
+    """The plan of a statement as it was sent (PostgreSQL: sequential scans ruled out, so the
+    plan shows which index the query can use even on a tiny table)."""
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            return " ".join(str(r) for r in rows)
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        return " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+
+
 def test_inbox_query_reads_the_open_index_in_order_and_never_reads_workflow_state(db, now):
     deploy(db, now, "parallel_review.bpmn")
     start(db, now, "parallel_review")
-    statements: list[tuple[str, object]] = []
-    from sqlalchemy import event as sa_event
-
-    def capture(conn, cursor, statement, parameters, *args):
-        statements.append((statement, parameters))
-
-    sa_event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        with db.read() as session:
-            rows, _ = tasks.list_tasks(session, FIRE)
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", capture)
+    with sent_statements(db) as statements, db.read() as session:
+        rows, _ = tasks.list_tasks(session, FIRE)
     assert [t.department for t in rows] == ["fire"]
     assert statements and not any("case_state" in s for s, _ in statements)
 
     # The plan of the very statement the inbox ran: the partial index, read in order (no sort).
-    statement, parameters = next(s for s in statements if "FROM task" in s[0])
-    with db.engine.connect() as conn:
-        if db.is_sqlite:
-            plan = " ".join(
-                str(r) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            )
-            assert "ix_task_open_due" in plan and "TEMP B-TREE" not in plan, plan
-        else:
-            conn.exec_driver_sql("SET enable_seqscan = off")
-            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
-            assert "ix_task_open_due" in plan and "Sort" not in plan, plan
+    plan = query_plan(db, *next(s for s in statements if "FROM task" in s[0]))
+    assert "ix_task_open_due" in plan, plan
+    sorting = "TEMP B-TREE" if db.is_sqlite else "Sort"
+    assert sorting not in plan, plan
 
 
 def test_looping_call_activity_drops_finished_subprocesses(db, now):
@@ -418,26 +428,9 @@ def test_a_step_reads_the_jobs_of_its_own_case_through_their_index(db, now):
     deploy(db, now, "parallel_review.bpmn")
     case_id = start(db, now, "parallel_review")
     task = open_tasks(db, case_id)[0]
-    statements: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, *args):
-        statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        with db.write() as session:
-            tasks.complete(session, SYSTEM, task.id, {"opinion": "同意"}, now)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
-    statement, parameters = next(s for s in statements if s[0].lstrip().startswith("SELECT job."))
-    with db.engine.connect() as conn:
-        if db.is_sqlite:
-            plan = " ".join(
-                str(r) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            )
-        else:
-            conn.exec_driver_sql("SET enable_seqscan = off")
-            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+    with sent_statements(db) as statements, db.write() as session:
+        tasks.complete(session, SYSTEM, task.id, {"opinion": "同意"}, now)
+    plan = query_plan(db, *next(s for s in statements if s[0].lstrip().startswith("SELECT job.")))
     assert "ix_job_case" in plan and "ix_job_due" not in plan, plan
 
 
@@ -458,6 +451,7 @@ def _wait_until_blocked(db, seconds: float = 5.0) -> None:
             ).scalar()
             if waiting:
                 return
+            conn.rollback()  # pg_stat_activity is read once per transaction
             time.sleep(0.02)
     raise AssertionError("the other session never waited on the task row")
 
