@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,6 +37,14 @@ def writer_holds_database(session: Session) -> bool:
     """True where a write session holds the whole database from its first statement (SQLite's
     BEGIN IMMEDIATE), so every row it reads is current and row locks add nothing."""
     return session.get_bind().dialect.name == "sqlite"
+
+
+def serialize(session: Session, name: str) -> None:
+    """Hold a transaction-scoped lock named ``name`` until COMMIT (PostgreSQL advisory lock):
+    for rare writes that read before they decide (the next version number, a year's rows).
+    SQLite writers already hold the whole database."""
+    if not writer_holds_database(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
 class Database:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import Attachment
+from ..models import Attachment, Case
 from . import cases
 from .actors import Actor
 
@@ -139,7 +139,12 @@ def add_attachment(
 ) -> Attachment:
     """Store an upload on a running case the actor may see; InvalidInput for size or type."""
     case = cases.get_case(session, actor, case_ref)
-    if case.status != "running":
+    # FOR SHARE: waits for a step holding the case (a cancel, the last completion) to commit,
+    # and reads the status it left; uploads do not wait for each other.
+    status = session.scalar(
+        select(Case.status).where(Case.id == case.id).with_for_update(read=True)
+    )
+    if status != "running":
         raise Conflict("案件已结束，不能再上传附件 (the case is not running)")
     upload = check_upload(filename, content_type, content, max_bytes)
     return store_upload(session, actor, case.id, upload, now)

@@ -13,6 +13,7 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from .. import calendar
+from ..db import serialize
 from ..errors import Forbidden, InvalidInput
 from ..models import CalendarDay, CalendarYear
 from . import deadlines
@@ -119,6 +120,7 @@ def import_year(session: Session, actor: Actor, text: str | bytes, now: datetime
     source = json.loads(text).get("source")
     source = str(source).strip()[:60] if source else "import"
 
+    serialize(session, "calendar import")  # before: every import committed so far
     before = load_calendar(session)
     session.execute(
         delete(CalendarDay).where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))

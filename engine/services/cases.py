@@ -317,6 +317,8 @@ def send_message(
         raise Conflict("案件已结束 (the case is not running)")
 
     def deliver(ctx, workflow):
+        if ctx.case.status != "running":  # read again under the case lock
+            raise Conflict("案件已结束 (the case is not running)")
         if not steps.runtime().correlate(workflow, name, data or {}):
             raise Conflict(
                 f"案件没有等待消息 '{name}' (no path of the case waits for this message)"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 import forms
 
 from .. import definitions
+from ..db import serialize
 from ..errors import Forbidden, InvalidDefinition, NotFound
 from ..models import Deployment, DeploymentFile, ProcessDefinition
 from .actors import Actor
@@ -72,6 +73,7 @@ def deploy_bundle(
         raise InvalidDefinition(
             "没有上传文件 (no files)", {"files": ["至少上传一个 .bpmn 或 .dmn 文件"]}
         )
+    serialize(session, "deploy")  # the next version of a key is read, then written
     files = _with_dependents(session, files)
     analysis = definitions.analyse_bundle(
         files, deployed_context(session), forms.form_exists, max_bytes

@@ -83,9 +83,12 @@ def claim_due(
 
 def record_outcome(session: Session, delivery_id: int, outcome, now: datetime, policy) -> str:
     """Delivered, retry later (backoff with jitter) or dead; returns the new status."""
-    row = session.get(WebhookDelivery, delivery_id)
+    # Locked: the subscription's deletion may have marked it dead since it was claimed.
+    row = session.get(WebhookDelivery, delivery_id, with_for_update=True)
     if row is None:
         return "gone"
+    if row.status == "dead" and not outcome.ok:
+        return row.status  # dead while in flight (subscription deleted): no retry
     row.last_status_code = outcome.status_code
     row.last_error = outcome.error
     row.last_latency_ms = round(outcome.latency_ms, 3)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import forms
@@ -87,8 +88,11 @@ def create_user(
         active=True,
         created_at=_now(now),
     )
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent create of the same name commits first
+            session.add(user)
+    except IntegrityError:
+        raise Conflict(f"用户名 {username} 已存在 (username taken)") from None
     return user
 
 
@@ -108,8 +112,11 @@ def create_enterprise(
     if session.scalars(select(Enterprise.id).where(Enterprise.uscc == uscc)).first() is not None:
         raise Conflict("该统一社会信用代码已登记 (an enterprise with this code exists)")
     enterprise = Enterprise(name=name[:200], uscc=uscc, created_at=_now(now))
-    session.add(enterprise)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(enterprise)
+    except IntegrityError:
+        raise Conflict("该统一社会信用代码已登记 (an enterprise with this code exists)") from None
     return enterprise
 
 

@@ -15,6 +15,8 @@ from engine.services import cases, deployments, tasks
 from engine.services.actors import SYSTEM, Actor
 from tests.conftest import fixture_bytes
 
+from .race_helpers import race
+
 ANALYST = Actor("analyst", "analyst")
 FIRE = Actor("fire.officer", "officer", "fire")
 CIVIL = Actor("civil_defense.officer", "officer", "civil_defense")
@@ -434,28 +436,6 @@ def test_a_step_reads_the_jobs_of_its_own_case_through_their_index(db, now):
     assert "ix_job_case" in plan and "ix_job_due" not in plan, plan
 
 
-def _wait_until_blocked(db, seconds: float = 5.0) -> None:
-    """Until another connection waits on a row lock (PostgreSQL); SQLite serializes writers
-    at BEGIN IMMEDIATE, so there the other session simply runs after the first commits."""
-    import time
-
-    if db.is_sqlite:
-        time.sleep(0.2)
-        return
-    deadline = time.monotonic() + seconds
-    with db.engine.connect() as conn:
-        while time.monotonic() < deadline:
-            waiting = conn.exec_driver_sql(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            ).scalar()
-            if waiting:
-                return
-            conn.rollback()  # pg_stat_activity is read once per transaction
-            time.sleep(0.02)
-    raise AssertionError("the other session never waited on the task row")
-
-
 @pytest.mark.parametrize("change", ["unclaim", "assign"])
 def test_releasing_or_reassigning_a_task_being_completed_does_not_reopen_it(db, now, change):
     """Officer A completes a task she claimed; a colleague releases it (or the section chief
@@ -470,30 +450,14 @@ def test_releasing_or_reassigning_a_task_being_completed_does_not_reopen_it(db, 
         users.seed_departments(session)
         users.create_user(session, colleague.username, "password-1234", "officer", "fire", now=now)
         tasks.claim(session, FIRE, task.id)
-    completing = db._write()
-    tasks.complete(completing, FIRE, task.id, {}, now)  # holds the task, not committed yet
-    outcome: list[object] = []
 
-    def other_officer():
-        with db._write() as session:
-            try:
-                if change == "unclaim":
-                    tasks.unclaim(session, SYSTEM, task.id)
-                else:
-                    tasks.assign(session, SYSTEM, task.id, colleague.username)
-                session.commit()
-                outcome.append("changed")
-            except TaskNotReady as exc:
-                session.rollback()
-                outcome.append(exc)
+    def other_officer(session):
+        if change == "unclaim":
+            return tasks.unclaim(session, SYSTEM, task.id)
+        return tasks.assign(session, SYSTEM, task.id, colleague.username)
 
-    thread = threading.Thread(target=other_officer)
-    thread.start()
-    _wait_until_blocked(db)
-    completing.commit()
-    completing.close()
-    thread.join(timeout=30)
-    assert len(outcome) == 1 and isinstance(outcome[0], TaskNotReady), outcome
+    outcome = race(db, lambda s: tasks.complete(s, FIRE, task.id, {}, now), other_officer)
+    assert isinstance(outcome, TaskNotReady), outcome
     with db.read() as session:
         row = session.get(Task, task.id)
         assert (row.status, row.completed_by) == ("completed", FIRE.username)
