@@ -101,9 +101,10 @@ def deliveries(args, sub_id):
 
 @blp.route(f"/webhooks/deliveries/{ID.format('delivery_id')}/redeliver", methods=["POST"])
 @blp.response(202, DeliverySchema)
-@documents(blp, 401, 403, 404)
+@documents(blp, 401, 403, 404, 409)
 def redeliver(delivery_id):
-    """Queue a delivery again (same webhook-id), e.g. after it went dead."""
+    """Queue a delivery again (same webhook-id), e.g. after it went dead; 409 while a worker
+    is sending it."""
     with database().write() as session:
         return delivery_payload(
             subscriptions.redeliver(session, current_actor(), delivery_id, now())

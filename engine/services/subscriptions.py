@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 import webhooks
 
-from ..errors import Forbidden, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import WebhookDelivery, WebhookSubscription
 from . import cases
 from .actors import Actor
@@ -120,9 +120,22 @@ def redeliver(session: Session, actor: Actor, delivery_id: int, now: datetime) -
     if row is None:
         raise NotFound("投递记录不存在 (no such delivery)")
     get_subscription(session, actor, row.subscription_id)
-    row.status = "pending"
-    row.attempts = 0
-    row.next_attempt_at = now
-    row.locked_until = None
-    row.delivered_at = None
+    # Not while a worker holds it (claimed, being sent): clearing its lease would let a
+    # second worker send the same message at the same time.
+    sending = and_(
+        WebhookDelivery.status == "pending",
+        WebhookDelivery.locked_until.is_not(None),
+        WebhookDelivery.locked_until > now,
+    )
+    result = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, ~sending)
+        .values(
+            status="pending", attempts=0, next_attempt_at=now, locked_until=None, delivered_at=None
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(row)
+    if result.rowcount != 1:
+        raise Conflict("正在投递，请稍后再试 (the delivery is being sent right now)")
     return row

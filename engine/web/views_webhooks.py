@@ -7,7 +7,7 @@ from flask import session as web_session
 
 import webhooks
 
-from ..errors import InvalidInput
+from ..errors import Conflict, InvalidInput
 from ..services import subscriptions
 from . import bp
 from .context import database, now
@@ -83,8 +83,12 @@ def admin_webhook_deliveries(sub_id: int):
 @bp.route("/admin/webhooks/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
 @roles("admin")
 def admin_redeliver(delivery_id: int):
-    with database().write() as session:
-        row = subscriptions.redeliver(session, current_actor(), delivery_id, now())
-        sub_id = row.subscription_id
+    try:
+        with database().write() as session:
+            row = subscriptions.redeliver(session, current_actor(), delivery_id, now())
+            sub_id = row.subscription_id
+    except Conflict as exc:  # a worker is sending it right now
+        flash(exc.detail, "error")
+        return redirect(url_for("web.admin_webhooks"))
     flash(_("已重新排队投递"), "success")
     return redirect(url_for("web.admin_webhook_deliveries", sub_id=sub_id))

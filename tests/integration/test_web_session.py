@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from engine.models import ApiToken
@@ -30,3 +32,27 @@ def test_a_case_address_no_database_can_compare_is_a_plain_not_found(app, factor
         for suffix in ("", "/diagram.json", "/attachments/abc"):
             response = client.get(f"/cases/{ref}{suffix}")
             assert response.status_code == 404, (ref, suffix, response.status_code)
+
+
+def test_redelivering_a_delivery_being_sent_says_so_on_the_admin_page(app, factory, now):
+    from engine.services import outbox, subscriptions
+    from engine.services.actors import SYSTEM
+    from tests.factories import deploy, start
+
+    db = app.extensions["pazhou"]["db"]
+    deploy(db, now, "parallel_review.bpmn")
+    with db.write() as session:
+        subscriptions.create_subscription(
+            session, SYSTEM, "https://receiver.example/hook", ["case.started"], now
+        )
+    start(db, now, "parallel_review")
+    with db.write() as session:
+        (work,) = outbox.claim_due(session, datetime.now(UTC), 10, 600)  # a worker sends it
+    client, csrf = factory.web_login(factory.user("admin"))
+    response = client.post(
+        f"/admin/webhooks/deliveries/{work.id}/redeliver",
+        data={"csrf_token": csrf},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "正在投递，请稍后再试" in response.get_data(as_text=True)

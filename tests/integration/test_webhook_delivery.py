@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 import webhooks
-from engine.errors import Forbidden, InvalidInput
+from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import WebhookDelivery
-from engine.services import cases, subscriptions
+from engine.services import cases, outbox, subscriptions
 from engine.services.actors import SYSTEM
 from engine.worker import WorkerOptions, run_due_jobs
 from tests.factories import complete, deploy, officer, start, task_by_element
@@ -151,6 +151,27 @@ def test_failing_receiver_goes_dead_and_redeliver_sends_again(db, now):
     ids = [h["webhook-id"] for h, _, _ in receiver.requests]
     assert len(ids) == 4 and len(set(ids)) == 1  # same webhook-id, receivers can deduplicate
     assert webhooks.verify(secret, *receiver.accepted()[0])["type"] == "case.started"
+
+
+def test_a_delivery_a_worker_is_sending_is_not_redelivered_under_it(db, now):
+    """Redelivery resets the lease; while a worker holds it, a second worker would send the
+    same message at the same moment. The admin is told to wait; afterwards it works."""
+    deploy(db, now, "parallel_review.bpmn")
+    with db.write() as session:
+        subscriptions.create_subscription(
+            session, SYSTEM, "https://receiver.example/hook", ["case.started"], now
+        )
+    start(db, now, "parallel_review")
+    with db.write() as session:
+        (work,) = outbox.claim_due(session, now, 10, 60)  # a worker starts sending it
+    with db.write() as session, pytest.raises(Conflict):
+        subscriptions.redeliver(session, SYSTEM, work.id, now + timedelta(seconds=5))
+    (row,) = deliveries(db)
+    assert row.locked_until is not None  # the worker's lease is untouched
+    with db.write() as session:  # the lease has run out: the worker is gone
+        subscriptions.redeliver(session, SYSTEM, work.id, now + timedelta(seconds=61))
+    (row,) = deliveries(db)
+    assert (row.status, row.attempts, row.locked_until) == ("pending", 0, None)
 
 
 def test_client_errors_are_not_retried(db, now):
