@@ -102,7 +102,8 @@ def _fire_timer(session: Session, case, job: Job, actor: str, now: datetime) -> 
 
 def record_failure(session: Session, job_id: int, error: str, now: datetime) -> None:
     """After a job's transaction rolled back: keep the error, retry later or give up."""
-    job = session.get(Job, job_id)
+    # Locked and read as committed: a step may have retired (done) or paused the job since.
+    job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
     if job is None or job.status != "pending":
         return
     job.last_error = error[:2000]

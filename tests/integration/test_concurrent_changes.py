@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import webhooks
 from engine.errors import Conflict
-from engine.models import Attachment, Case, ProcessDefinition, Task, User, WebhookDelivery
+from engine.models import (
+    Attachment,
+    Case,
+    Job,
+    ProcessDefinition,
+    Task,
+    User,
+    WebhookDelivery,
+)
 from engine.services import (
     attachments,
     calendar_admin,
     cases,
     deployments,
+    jobs,
     outbox,
     subscriptions,
     users,
@@ -142,3 +151,21 @@ def test_a_delivery_in_flight_when_its_subscription_is_deleted_stays_dead(db, no
         outbox.record_outcome(session, work.id, failed, now, webhooks.RetryPolicy())
     with db.read() as session:
         assert session.get(WebhookDelivery, work.id).status == "dead"
+
+
+def test_a_job_failure_recorded_while_a_step_retires_the_job_leaves_it_retired(db, now):
+    """A worker's SLA job failed; meanwhile the officer completed the task, which retires the
+    job. The failure must not mark it dead (the admin would see a dead job for a done task)."""
+    deploy(db, now, "parallel_review.bpmn")
+    case_id = start(db, now, "parallel_review")
+    with db.write() as session:
+        job = session.scalars(select(Job).where(Job.case_id == case_id)).first()
+        job.attempts = jobs.MAX_ATTEMPTS  # its last attempt
+        job_id = job.id
+
+    def retire(session):
+        session.execute(update(Job).where(Job.id == job_id).values(status="done"))
+
+    race(db, retire, lambda s: jobs.record_failure(s, job_id, "receiver down", now))
+    with db.read() as session:
+        assert session.get(Job, job_id).status == "done"
