@@ -5,6 +5,7 @@ dates once a year becomes known."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,27 +36,35 @@ def load_calendar(session: Session) -> calendar.WorkingCalendar:
     return cal
 
 
-def refresh_default_calendar(session: Session) -> calendar.WorkingCalendar:
-    """Make the process-wide calendar (used for new due dates) match the database."""
-    global _loaded
-    fingerprint = _fingerprint(session)
-    cal = load_calendar(session)
-    calendar.set_default_calendar(cal)
-    _loaded = (fingerprint, cal)
-    return cal
-
-
 # An import commits in one process; every other process (gunicorn workers, the job worker)
-# must compute due dates with it too. Each looks at most every CHECK_SECONDS whether the
-# imported years changed since it loaded its calendar.
+# must compute due dates with it too. A step compares the imported years with those its
+# process loaded before it computes due dates (one aggregate over a table of a few rows);
+# the job worker's idle loop looks every CHECK_SECONDS.
 CHECK_SECONDS = 5.0
 _loaded: tuple = (None, None)  # (fingerprint, the calendar loaded with it)
 _checked_at = float("-inf")
+# A request thread's import and the embedded worker's reload must not interleave: a reload
+# that read the database before the import committed would install the older calendar last.
+_lock = threading.Lock()
+
+
+def refresh_default_calendar(session: Session) -> calendar.WorkingCalendar:
+    """Make the process-wide calendar (used for new due dates) match the database."""
+    global _loaded
+    with _lock:
+        fingerprint = _fingerprint(session)
+        cal = load_calendar(session)
+        calendar.set_default_calendar(cal)
+        _loaded = (fingerprint, cal)
+    return cal
+
+
+# An import adds its year or moves the year's imported_at. Built once: every step runs it.
+_FINGERPRINT = select(func.count(), func.max(CalendarYear.imported_at))
 
 
 def _fingerprint(session: Session) -> tuple:
-    # An import adds its year or moves the year's imported_at.
-    return tuple(session.execute(select(func.count(), func.max(CalendarYear.imported_at))).one())
+    return tuple(session.execute(_FINGERPRINT).one())
 
 
 def check_due() -> bool:
@@ -64,15 +73,21 @@ def check_due() -> bool:
 
 def keep_current(session: Session) -> None:
     """Reload the process-wide calendar if the imported years changed since it was loaded
-    (by this process or another), or if something else replaced it since; reads the database
-    at most every CHECK_SECONDS."""
+    (by this process or another), or if something else replaced it since."""
     global _checked_at
-    if not check_due():
-        return
     _checked_at = time.monotonic()
     fingerprint, loaded = _loaded
     if _fingerprint(session) != fingerprint or calendar.get_default_calendar() is not loaded:
         refresh_default_calendar(session)
+
+
+def _installed(after: calendar.WorkingCalendar) -> None:
+    """After an import commits: its calendar for this process at once, and a reload from the
+    database at the next check (the fingerprint this process holds is from before it)."""
+    global _loaded
+    with _lock:
+        calendar.set_default_calendar(after)
+        _loaded = (None, None)
 
 
 @dataclass
@@ -136,9 +151,7 @@ def import_year(session: Session, actor: Actor, text: str | bytes, now: datetime
     changed = deadlines.recompute_provisional(session, before, after, actor.username, now)
 
     # Only a committed import may change the calendar other requests compute with.
-    event.listen(
-        session, "after_commit", lambda _s: calendar.set_default_calendar(after), once=True
-    )
+    event.listen(session, "after_commit", lambda _s: _installed(after), once=True)
     return YearInfo(
         year=year,
         source=source,

@@ -126,7 +126,8 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
     result = rt.observe(workflow, ctx.since)
     case = ctx.case
     session = ctx.session
-    # New due dates below use the process-wide calendar: current with any import.
+    # New due dates below use the process-wide calendar: current with any import, also one
+    # another process committed a moment ago.
     calendar_admin.keep_current(session)
 
     # One read of the case's open tasks and live jobs serves the whole step: the inbox sync,

@@ -78,21 +78,26 @@ def start_case(key: str):
     enterprise = request.form.get("enterprise_id") or None
     enterprise_id = int(enterprise) if enterprise and enterprise.isdigit() else None
     values = {"project_name": project_name, "enterprise_id": enterprise}
-    with database().read() as session:
-        form = deployments.start_form(deployments.get_definition(session, key))
-    schema = form["schema"] if form else {"type": "object", "properties": {}}
-    data = {}
+    data: dict = {}
     try:
-        with database().write() as session:
+        # Everything is checked before the write transaction: who may start for whom first,
+        # then the name, the files and the form. The database is not held meanwhile.
+        with database().read() as session:
             definition = deployments.get_definition(session, key)
-            data = parse(schema, request.form, {})  # what the form shows again if refused
-            cases.check_project_name(project_name)
-            # A refused file (type, size) is keyed by its field path, shown next to it.
-            checked = start_files.check_uploads(_posted_files(), settings().max_upload_bytes)
-            uploaded = {path: [upload.id for upload in files] for path, files in checked.items()}
-            data = parse(schema, request.form, uploaded)
-            file_ids = [file_id for ids in uploaded.values() for file_id in ids]
-            cases.validate_start_files(definition.start_form_key, data, file_ids)
+            form = deployments.start_form(definition)
+            enterprise_id = cases.starting_enterprise(session, actor, enterprise_id)
+        schema = form["schema"] if form else {"type": "object", "properties": {}}
+        data = parse(schema, request.form, {})  # what the form shows again if refused
+        cases.check_project_name(project_name)
+        # A refused file (type, size) is keyed by its field path, shown next to it.
+        checked = start_files.check_uploads(_posted_files(), settings().max_upload_bytes)
+        uploaded = {path: [upload.id for upload in files] for path, files in checked.items()}
+        data = parse(schema, request.form, uploaded)
+        file_ids = [file_id for ids in uploaded.values() for file_id in ids]
+        cases.validate_start_files(definition.start_form_key, data, file_ids)
+        with database().write() as session:
+            # the version just validated against, even if a newer one was deployed meanwhile
+            definition = deployments.get_definition(session, key, definition.version)
             case = cases.open_case(session, actor, definition, project_name, at, enterprise_id)
             start_files.store_uploads(session, actor, case.id, checked, at)
             cases.begin(session, actor, case, data, at, validated=True)

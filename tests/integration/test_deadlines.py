@@ -6,7 +6,9 @@ The clock is frozen with time-machine; services get ``now`` from it like from an
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -14,7 +16,7 @@ from sqlalchemy import select
 
 from engine import calendar, sla
 from engine.errors import Forbidden, InvalidInput
-from engine.models import Case, Event, Job, Task, WebhookDelivery
+from engine.models import CalendarDay, CalendarYear, Case, Event, Job, Task, WebhookDelivery
 from engine.services import calendar_admin, deadlines, subscriptions, tasks
 from engine.services.actors import SYSTEM, Actor
 from engine.worker import run_due_jobs
@@ -134,20 +136,59 @@ def test_2027_deadline_is_provisional_until_2027_is_imported(db):
     assert task_by_element(db, later, REVIEW).due_provisional is False
 
 
-def test_a_calendar_imported_by_another_process_is_used_for_new_due_dates(db, monkeypatch):
+def test_a_calendar_imported_by_another_process_is_used_for_new_due_dates(db):
     """Several gunicorn workers and the job worker each hold the calendar in memory; an import
-    commits in one of them. The others must not keep computing legal deadlines without it."""
+    commits in one of them. The others must not compute a single legal deadline without it,
+    not even a moment later: nothing would ever correct that due date."""
     deploy_review(db, days=5)
-    with db.write() as session:
-        calendar_admin.import_year(session, SYSTEM, YEAR_2027, at(2026, 12, 29))
-    # This process stands for another one: its calendar was loaded before the import.
-    calendar.set_default_calendar(calendar.from_chinese_calendar())
+    with db.read() as session:  # this process has loaded its calendar
+        calendar_admin.refresh_default_calendar(session)
     assert not calendar.get_default_calendar().is_known_year(2027)
-    monkeypatch.setattr(calendar_admin, "CHECK_SECONDS", 0.0)
+    # Another process imports 2027: its rows appear in the database, this process is not told.
+    with db.write() as session:
+        session.add(CalendarYear(year=2027, source="另一进程导入", imported_at=at(2026, 12, 29)))
+        session.add_all(CalendarDay(day=date(2027, 1, day), is_workday=False) for day in (1, 2, 3))
     case_id = start_frozen(db, at(2026, 12, 28, 2, 0))
     review = task_by_element(db, case_id, REVIEW)
     # Dec 29, 30, 31, then Jan 4 and 5 (Jan 1-3 are the imported holidays), not provisional.
     assert (review.due_at, review.due_provisional) == (at(2027, 1, 5, 2, 0), False)
+
+
+def test_an_import_is_not_undone_by_a_reload_running_in_another_thread(db, monkeypatch):
+    """The embedded job worker reloads the calendar in its own thread; if it read the database
+    just before a request thread's import committed, it must not install the older calendar
+    after the import's."""
+    deploy_review(db, days=5)
+    real_load = calendar_admin.load_calendar
+    read_old, go_on = threading.Event(), threading.Event()
+
+    def slow_load(session):
+        cal = real_load(session)
+        if threading.current_thread().name == "job-worker":
+            read_old.set()
+            go_on.wait(10)
+        return cal
+
+    monkeypatch.setattr(calendar_admin, "load_calendar", slow_load)
+
+    def reload():
+        with db.read() as session:
+            calendar_admin.refresh_default_calendar(session)
+
+    def import_2027():
+        with db.write() as session:
+            calendar_admin.import_year(session, SYSTEM, YEAR_2027, at(2026, 12, 29))
+
+    worker = threading.Thread(target=reload, name="job-worker")
+    worker.start()
+    assert read_old.wait(10)
+    importer = threading.Thread(target=import_2027)
+    importer.start()
+    time.sleep(0.3)  # the import commits while the worker still holds the old calendar
+    go_on.set()
+    worker.join(10)
+    importer.join(10)
+    assert calendar.get_default_calendar().is_known_year(2027)
 
 
 def test_warning_then_breach_escalates_to_leadership_without_deciding(db):

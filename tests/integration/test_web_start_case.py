@@ -112,6 +112,21 @@ def test_enterprise_starts_joint_acceptance_with_its_files(app, factory):
     assert data["building_codes"] == ["A1", "A2"]
 
 
+def test_starting_for_another_enterprise_is_refused_before_anything_else(app, factory):
+    """Whether you may start at all is said first, not after fixing the form and its files."""
+    db = app.extensions["pazhou"]["db"]
+    deploy_processes(db)
+    mine, other = factory.enterprise(), factory.enterprise()
+    client, csrf = factory.web_login(factory.user("enterprise", enterprise_id=mine))
+    refused = client.post(
+        "/cases/new/joint_completion_acceptance",
+        data=form_post(csrf, contents={FILES[0]: b"MZ\x90\x00"}, enterprise_id=str(other)),
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 403
+    assert counts(db) == (0, 0)
+
+
 @pytest.mark.app_config(MAX_UPLOAD_BYTES=SMALL_UPLOAD_LIMIT)
 def test_several_files_of_the_largest_allowed_size_fit_in_one_browser_start(app, db, factory):
     """Four documents at the per-file limit: far beyond one upload's body, as the API allows."""
