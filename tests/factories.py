@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.models import Task
-from engine.services import cases, deployments, tasks
+from engine.services import cases, deployments, outbox, subscriptions, tasks
 from engine.services.actors import SYSTEM, Actor
 from tests.conftest import fixture_bytes
 
@@ -40,3 +40,16 @@ def task_by_element(db, case_id: int, element_id: str) -> Task:
 def complete(db, task_id: int, now, actor: Actor = SYSTEM, data: dict | None = None):
     with db.write() as session:
         return tasks.complete(session, actor, task_id, data or {}, now)
+
+
+def delivery_being_sent(db, now, claimed_at=None, lease_seconds: float = 60) -> int:
+    """The id of a case.started webhook delivery a worker has claimed and is sending."""
+    deploy(db, now, "parallel_review.bpmn")
+    with db.write() as session:
+        subscriptions.create_subscription(
+            session, SYSTEM, "https://receiver.example/hook", ["case.started"], now
+        )
+    start(db, now, "parallel_review")
+    with db.write() as session:
+        (work,) = outbox.claim_due(session, claimed_at or now, 10, lease_seconds)
+    return work.id

@@ -35,22 +35,14 @@ def test_a_case_address_no_database_can_compare_is_a_plain_not_found(app, factor
 
 
 def test_redelivering_a_delivery_being_sent_says_so_on_the_admin_page(app, factory, now):
-    from engine.services import outbox, subscriptions
-    from engine.services.actors import SYSTEM
-    from tests.factories import deploy, start
+    from tests.factories import delivery_being_sent
 
     db = app.extensions["pazhou"]["db"]
-    deploy(db, now, "parallel_review.bpmn")
-    with db.write() as session:
-        subscriptions.create_subscription(
-            session, SYSTEM, "https://receiver.example/hook", ["case.started"], now
-        )
-    start(db, now, "parallel_review")
-    with db.write() as session:
-        (work,) = outbox.claim_due(session, datetime.now(UTC), 10, 600)  # a worker sends it
+    # claimed on the real clock the admin page uses, for ten minutes
+    delivery_id = delivery_being_sent(db, now, datetime.now(UTC), lease_seconds=600)
     client, csrf = factory.web_login(factory.user("admin"))
     response = client.post(
-        f"/admin/webhooks/deliveries/{work.id}/redeliver",
+        f"/admin/webhooks/deliveries/{delivery_id}/redeliver",
         data={"csrf_token": csrf},
         follow_redirects=True,
     )

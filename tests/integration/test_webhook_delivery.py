@@ -14,10 +14,17 @@ from sqlalchemy import select
 import webhooks
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import WebhookDelivery
-from engine.services import cases, outbox, subscriptions
+from engine.services import cases, subscriptions
 from engine.services.actors import SYSTEM
 from engine.worker import WorkerOptions, run_due_jobs
-from tests.factories import complete, deploy, officer, start, task_by_element
+from tests.factories import (
+    complete,
+    delivery_being_sent,
+    deploy,
+    officer,
+    start,
+    task_by_element,
+)
 
 FAST_RETRIES = WorkerOptions(
     policy=webhooks.RetryPolicy(max_attempts=6, base_seconds=1, cap_seconds=8, jitter=0.2)
@@ -156,20 +163,13 @@ def test_failing_receiver_goes_dead_and_redeliver_sends_again(db, now):
 def test_a_delivery_a_worker_is_sending_is_not_redelivered_under_it(db, now):
     """Redelivery resets the lease; while a worker holds it, a second worker would send the
     same message at the same moment. The admin is told to wait; afterwards it works."""
-    deploy(db, now, "parallel_review.bpmn")
-    with db.write() as session:
-        subscriptions.create_subscription(
-            session, SYSTEM, "https://receiver.example/hook", ["case.started"], now
-        )
-    start(db, now, "parallel_review")
-    with db.write() as session:
-        (work,) = outbox.claim_due(session, now, 10, 60)  # a worker starts sending it
+    delivery_id = delivery_being_sent(db, now, lease_seconds=60)
     with db.write() as session, pytest.raises(Conflict):
-        subscriptions.redeliver(session, SYSTEM, work.id, now + timedelta(seconds=5))
+        subscriptions.redeliver(session, SYSTEM, delivery_id, now + timedelta(seconds=5))
     (row,) = deliveries(db)
     assert row.locked_until is not None  # the worker's lease is untouched
     with db.write() as session:  # the lease has run out: the worker is gone
-        subscriptions.redeliver(session, SYSTEM, work.id, now + timedelta(seconds=61))
+        subscriptions.redeliver(session, SYSTEM, delivery_id, now + timedelta(seconds=61))
     (row,) = deliveries(db)
     assert (row.status, row.attempts, row.locked_until) == ("pending", 0, None)
 
