@@ -84,20 +84,15 @@ def jobs_of(session: Session, case_id: int) -> list[Job]:
     return list(session.scalars(_JOBS_OF_CASE, {"case_id": case_id}))
 
 
-def _one_of(column, values):
-    # Equality tests rather than IN (…): an IN list is rendered anew on every execution.
-    return or_(*(column == value for value in values))
-
-
 # Built once: every step runs it. SLA jobs refer to their task by id, as text.
 _OPEN_TASK_REFS = select(cast(Task.id, String)).where(
-    Task.case_id == bindparam("case_id"), _one_of(Task.status, journal.OPEN)
+    Task.case_id == bindparam("case_id"), journal.one_of(Task.status, journal.OPEN)
 )
 _JOBS_OF_CASE = select(Job).where(
     Job.case_id == bindparam("case_id"),
     or_(
-        _one_of(Job.status, LIVE),
-        _one_of(Job.kind, SLA_KINDS) & Job.ref.in_(_OPEN_TASK_REFS.scalar_subquery()),
+        journal.one_of(Job.status, LIVE),
+        journal.one_of(Job.kind, SLA_KINDS) & Job.ref.in_(_OPEN_TASK_REFS.scalar_subquery()),
     ),
 )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 import webhooks
@@ -28,6 +28,14 @@ from ..runtime import monotonic_marker
 OPEN = ("ready", "claimed")
 # The outbox takes exactly the event types the webhooks package can deliver.
 WEBHOOK_EVENTS = frozenset(webhooks.EVENT_TYPES)
+
+
+def one_of(column, values):
+    """``column IN (values)`` written as OR'ed equalities, for statements built once: an IN
+    list is rendered anew on every execution."""
+    return or_(*(column == value for value in values))
+
+
 # Statements every step runs, built once.
 INSERT_EVENT = Event.__table__.insert()
 INSERT_DELIVERIES = WebhookDelivery.__table__.insert()
@@ -75,9 +83,10 @@ def _lock_case_statement():
 def lock_case(session: Session, case_id: int) -> Case:
     """SELECT … FOR UPDATE on PostgreSQL; SQLite writers already hold BEGIN IMMEDIATE.
 
-    Only the case row: on PostgreSQL a locked row is re-read after the wait, but rows joined
-    to it in the same statement come from before it (an earlier step's state). Whatever the
-    step reads about the case comes from statements after this one.
+    On PostgreSQL a locked row is re-read after the wait, but rows joined to it in the same
+    statement come from before it. So only rows no step changes are joined here (the
+    definition's label, the enterprise); whatever else the step reads about the case (its
+    state, tasks, jobs) comes from statements after this one.
     """
     case = session.scalars(_lock_case_statement(), {"case_id": case_id}).first()
     if case is None:

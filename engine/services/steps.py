@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, inspect, or_, select, update
+from sqlalchemy import bindparam, delete, inspect, select, update
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
@@ -34,12 +34,11 @@ from .journal import OPEN, WEBHOOK_EVENTS, StepContext, lock_case, record  # noq
 SEARCH_FIELDS = ("project_code",)
 PERMIT_FIELDS = ("permit_no", "permit_number", "issued_permits")
 _runtime: Runtime | None = None
-# Statements every step runs, built once. Equality tests rather than IN (…): an IN list is
-# rendered anew on every execution.
+# Statements every step runs, built once.
 # Task rows join their case by default (for lists); a step holds the case already.
 _OPEN_TASKS_OF_CASE = (
     select(Task)
-    .where(Task.case_id == bindparam("case_id"), or_(*(Task.status == status for status in OPEN)))
+    .where(Task.case_id == bindparam("case_id"), journal.one_of(Task.status, OPEN))
     .options(lazyload(Task.case))
 )
 _INSERT_TASK = Task.__table__.insert().returning(Task.__table__.c.id)
