@@ -166,21 +166,8 @@ def _by_due_date(session: Session, query, after: list | None, limit: int) -> lis
 def claim(session: Session, actor: Actor, task_id: int) -> Task:
     task = get_task(session, actor, task_id)
     _may_act(actor, task)
-    result = session.execute(
-        update(Task)
-        .where(
-            Task.id == task_id,
-            Task.status.in_(steps.OPEN),
-            or_(Task.assignee.is_(None), Task.assignee == actor.username),
-        )
-        .values(assignee=actor.username, status="claimed")
-    )
-    if result.rowcount != 1:
-        session.refresh(task)
-        if task.status not in steps.OPEN:
-            raise TaskNotReady()
-        raise Conflict(f"任务已被 {task.assignee} 认领 (already claimed by {task.assignee})")
-    session.refresh(task)
+    unheld_or_mine = or_(Task.assignee.is_(None), Task.assignee == actor.username)
+    _change_open_task(session, task, unheld_or_mine, assignee=actor.username, status="claimed")
     return task
 
 
@@ -191,7 +178,7 @@ def unclaim(session: Session, actor: Actor, task_id: int) -> Task:
         raise TaskNotReady()
     if task.assignee not in (None, actor.username) and actor.role != "admin":
         raise Conflict(f"任务由 {task.assignee} 认领 (claimed by someone else)")
-    _set_open_task(session, task, assignee=None, status="ready")
+    _change_open_task(session, task, _held_as_read(task), assignee=None, status="ready")
     return task
 
 
@@ -212,20 +199,21 @@ def assign(session: Session, actor: Actor, task_id: int, username: str) -> Task:
             "只能指派给本部门人员 (only to an officer of the task's department)",
             {"user": ["不是本部门人员"]},
         )
-    _set_open_task(session, task, assignee=user.username, status="claimed")
+    _change_open_task(session, task, _held_as_read(task), assignee=user.username, status="claimed")
     return task
 
 
-def _set_open_task(session: Session, task: Task, **values) -> None:
-    """Change a task only if it is still open and held as it was read: on PostgreSQL a
-    completion (or claim) may have committed since, and must not be undone."""
+def _held_as_read(task: Task):
+    return Task.assignee.is_(None) if task.assignee is None else Task.assignee == task.assignee
+
+
+def _change_open_task(session: Session, task: Task, held, **values) -> None:
+    """Change a task only if it is still open and ``held`` (a condition on its assignee) is
+    true: on PostgreSQL a completion or claim may have committed since it was read, and must
+    not be undone. TaskNotReady if it is no longer open, Conflict if someone else holds it."""
     result = session.execute(
         update(Task)
-        .where(
-            Task.id == task.id,
-            Task.status.in_(steps.OPEN),
-            Task.assignee.is_(None) if task.assignee is None else Task.assignee == task.assignee,
-        )
+        .where(Task.id == task.id, Task.status.in_(steps.OPEN), held)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -233,7 +221,7 @@ def _set_open_task(session: Session, task: Task, **values) -> None:
     if result.rowcount != 1:
         if task.status not in steps.OPEN:
             raise TaskNotReady()
-        raise Conflict(f"任务已被 {task.assignee} 认领 (claimed by {task.assignee})")
+        raise Conflict(f"任务已被 {task.assignee} 认领 (already claimed by {task.assignee})")
 
 
 def task_form(task: Task) -> dict | None:
