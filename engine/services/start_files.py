@@ -63,9 +63,9 @@ def start_case_with_files(
     enterprise_id: int | None = None,
     max_bytes: int = attachments.DEFAULT_MAX_BYTES,
 ) -> Case:
-    """Open the case, store ``files`` (``(field path, file)`` pairs) as its attachments, put
-    their ids into ``data`` (after the ids already in an array field; a scalar field's value
-    is replaced) and begin it. InvalidInput keyed by field path for a path that is
+    """Check ``files`` (``(field path, file)`` pairs), put their ids into ``data`` (after the
+    ids already in an array field; a scalar field's value is replaced), validate the start
+    form, then open the case, store the files as its attachments and begin it. InvalidInput keyed by field path for a path that is
     not a file field of the start form, whose object or list item is missing from ``data``,
     with several files for a scalar field, or for a file refused by size or type."""
     definition = deployments.get_definition(session, definition_key, version)
@@ -79,7 +79,7 @@ def start_case_with_files(
     grouped: dict[str, list[UploadedFile]] = {}
     for path, upload in files:
         grouped.setdefault(path, []).append(upload)
-    schema = forms.load_form(definition.start_form_key) if definition.start_form_key else {}
+    schema = forms.shared_form(definition.start_form_key) if definition.start_form_key else {}
     slots = _slots(schema, data, grouped)
 
     # Everything is checked before the case row exists: a refused start writes nothing (no
@@ -94,8 +94,27 @@ def start_case_with_files(
             slot.parent[slot.key] = ids[0]
     file_ids = [upload.id for uploads in checked.values() for upload in uploads]
     cases.validate_start_files(definition.start_form_key, data, file_ids)
+    return open_with_files(
+        session, actor, definition, project_name, data, checked, now, enterprise_id
+    )
+
+
+def open_with_files(
+    session: Session,
+    actor: Actor,
+    definition,
+    project_name: str,
+    data: dict,
+    checked: Mapping[str, list[attachments.CheckedUpload]],
+    now: datetime,
+    enterprise_id: int | None,
+) -> Case:
+    """Open the case, store its checked files and begin it; ``data`` (holding the files' ids)
+    was validated against the start form already."""
     case = cases.open_case(session, actor, definition, project_name, now, enterprise_id)
-    store_uploads(session, actor, case.id, checked, now)
+    for uploads in checked.values():
+        for upload in uploads:
+            attachments.store_upload(session, actor, case.id, upload, now)
     return cases.begin(session, actor, case, data, now, validated=True)
 
 
@@ -115,18 +134,6 @@ def check_uploads(
                 raise InvalidInput(exc.detail, {path: messages or [exc.detail]}) from None
             checked.setdefault(path, []).append(ok)
     return checked
-
-
-def store_uploads(
-    session: Session,
-    actor: Actor,
-    case_id: int,
-    checked: Mapping[str, list[attachments.CheckedUpload]],
-    now: datetime,
-) -> None:
-    for uploads in checked.values():
-        for upload in uploads:
-            attachments.store_upload(session, actor, case_id, upload, now)
 
 
 def _slots(schema: Mapping, data: dict, grouped: Mapping[str, list]) -> dict[str, _Slot]:

@@ -98,9 +98,9 @@ def start_case(key: str):
         with database().write() as session:
             # the version just validated against, even if a newer one was deployed meanwhile
             definition = deployments.get_definition(session, key, definition.version)
-            case = cases.open_case(session, actor, definition, project_name, at, enterprise_id)
-            start_files.store_uploads(session, actor, case.id, checked, at)
-            cases.begin(session, actor, case, data, at, validated=True)
+            case = start_files.open_with_files(
+                session, actor, definition, project_name, data, checked, at, enterprise_id
+            )
             case_number = case.case_number
     except InvalidInput as exc:
         flash(_("表单有错误，请修改后重新提交"), "error")
