@@ -56,6 +56,9 @@ D = TypeVar("D", dt.date, dt.datetime)
 _ONE_DAY = dt.timedelta(days=1)
 # A sanity bound so a bad n (e.g. a timestamp passed as n) fails fast instead of looping.
 MAX_WORKING_DAYS = 100_000
+# Imports of a year serialize on this lock name; a step computing due dates holds it shared,
+# so it uses one calendar from its check to its COMMIT (engine.db.serialize / share).
+IMPORT_LOCK = "calendar import"
 
 
 # Working days are the bureau's days: an aware datetime is read on Beijing time, so a task

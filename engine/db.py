@@ -44,7 +44,24 @@ def serialize(session: Session, name: str) -> None:
     for rare writes that read before they decide (the next version number, a year's rows).
     SQLite writers already hold the whole database."""
     if not writer_holds_database(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+        session.execute(_EXCLUSIVE, {"name": name})
+
+
+def share(session: Session, name: str) -> None:
+    """Hold ``name`` shared until COMMIT: any number of transactions at once, none while one
+    holds it through ``serialize`` (PostgreSQL; SQLite writers hold the whole database).
+    Asked for once per transaction, however many paths of one step ask."""
+    if writer_holds_database(session):
+        return
+    held = session.info.setdefault("shared_locks", {})
+    transaction = session.get_transaction()
+    if transaction is None or held.get(name) is not transaction:
+        session.execute(_SHARED, {"name": name})
+        held[name] = session.get_transaction()
+
+
+_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(hashtext(:name))")
+_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtext(:name))")
 
 
 class Database:

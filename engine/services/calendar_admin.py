@@ -14,7 +14,7 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from .. import calendar
-from ..db import serialize
+from ..db import serialize, share
 from ..errors import Forbidden, InvalidInput
 from ..models import CalendarDay, CalendarYear
 from . import deadlines
@@ -73,8 +73,13 @@ def check_due() -> bool:
 
 def keep_current(session: Session) -> None:
     """Reload the process-wide calendar if the imported years changed since it was loaded
-    (by this process or another), or if something else replaced it since."""
+    (by this process or another), or if something else replaced it since.
+
+    Until COMMIT no import can change what this check saw: the session holds the import lock
+    shared (on PostgreSQL; a SQLite writer holds the database). An import in progress is
+    waited for; one that comes later waits, and then recomputes what this step wrote."""
     global _checked_at
+    share(session, calendar.IMPORT_LOCK)
     _checked_at = time.monotonic()
     fingerprint, loaded = _loaded
     if _fingerprint(session) != fingerprint or calendar.get_default_calendar() is not loaded:
@@ -135,7 +140,7 @@ def import_year(session: Session, actor: Actor, text: str | bytes, now: datetime
     source = json.loads(text).get("source")
     source = str(source).strip()[:60] if source else "import"
 
-    serialize(session, "calendar import")  # before: every import committed so far
+    serialize(session, calendar.IMPORT_LOCK)  # before: every import committed so far
     before = load_calendar(session)
     session.execute(
         delete(CalendarDay).where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))

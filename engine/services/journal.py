@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, joinedload
 
 import webhooks
 
-from .. import audit
+from .. import audit, calendar
+from ..db import share
 from ..errors import NotFound
 from ..models import (
     Case,
@@ -87,7 +88,12 @@ def lock_case(session: Session, case_id: int) -> Case:
     statement come from before it. So only rows no step changes are joined here (the
     definition's label, the enterprise); whatever else the step reads about the case (its
     state, tasks, jobs) comes from statements after this one.
+
+    The calendar import lock comes first, shared (see ``calendar_admin.keep_current``): an
+    import locks the cases whose due dates it recomputes, so a step that took it after the
+    case could deadlock with one.
     """
+    share(session, calendar.IMPORT_LOCK)
     case = session.scalars(_lock_case_statement(), {"case_id": case_id}).first()
     if case is None:
         raise NotFound("案件不存在 (no such case)")

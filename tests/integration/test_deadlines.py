@@ -17,10 +17,12 @@ from sqlalchemy import select
 from engine import calendar, sla
 from engine.errors import Forbidden, InvalidInput
 from engine.models import CalendarDay, CalendarYear, Case, Event, Job, Task, WebhookDelivery
-from engine.services import calendar_admin, deadlines, subscriptions, tasks
+from engine.services import calendar_admin, cases, deadlines, subscriptions, tasks
 from engine.services.actors import SYSTEM, Actor
 from engine.worker import run_due_jobs
 from tests.factories import complete, deploy, officer, start, task_by_element
+
+from .race_helpers import race
 
 REVIEW = "Task_housing_review"
 REQUEST = "Task_housing_request_supplement"
@@ -189,6 +191,47 @@ def test_an_import_is_not_undone_by_a_reload_running_in_another_thread(db, monke
     worker.join(10)
     importer.join(10)
     assert calendar.get_default_calendar().is_known_year(2027)
+
+
+def import_2027_during(db, when: datetime, step):
+    """``step`` runs while an import of 2027 is in progress, then the import commits."""
+    with db.read() as session:  # the calendar this process loaded knows no 2027
+        calendar_admin.refresh_default_calendar(session)
+    with time_machine.travel(when, tick=False):
+        result = race(
+            db, lambda session: calendar_admin.import_year(session, SYSTEM, YEAR_2027, when), step
+        )
+    assert not isinstance(result, Exception), repr(result)
+    return result
+
+
+def test_a_case_started_during_an_import_gets_its_due_date_from_the_imported_year(db):
+    """The import recomputes the provisional due dates it can see; one a concurrent step
+    computed on the older calendar and committed after it would stay wrong for good."""
+    deploy_review(db, days=5)
+    when = at(2026, 12, 28, 2, 0)
+    case_id = import_2027_during(
+        db,
+        when,
+        lambda session: cases.start_case(session, SYSTEM, "sla_pause", "琶洲", {}, when).id,
+    )
+    review = task_by_element(db, case_id, REVIEW)
+    assert (review.due_at, review.due_provisional) == (at(2027, 1, 5, 2, 0), False)
+
+
+def test_a_clock_resumed_during_an_import_counts_on_the_imported_year(db):
+    deploy_review(db, days=5)
+    case_id = start_frozen(db, at(2026, 12, 1, 2, 0))  # due Dec 8, nothing provisional
+    complete(
+        db, task_by_element(db, case_id, REQUEST).id, at(2026, 12, 2, 2, 0), officer("housing")
+    )
+    supplement = task_by_element(db, case_id, SUPPLEMENT)
+    when = at(2026, 12, 28, 2, 0)
+    import_2027_during(
+        db, when, lambda session: tasks.complete(session, SYSTEM, supplement.id, {}, when)
+    )
+    review = task_by_element(db, case_id, REVIEW)
+    assert (review.due_at, review.due_provisional) == (at(2027, 1, 4, 2, 0), False)
 
 
 def test_warning_then_breach_escalates_to_leadership_without_deciding(db):
