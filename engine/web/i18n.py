@@ -164,6 +164,11 @@ CATALOGUE_EN: dict[str, str] = {
     "删除了": "removed",
     "修改": "changed",
     "无变化": "no change",
+    "条件": "Condition",
+    "脚本": "Script",
+    "定时": "Timer",
+    "内容未变化，仍是版本": "Unchanged, still version",
+    "有未部署的修改，离开将丢失": "Changes not deployed will be lost if you leave",
     "查看": "View",
     "发起时间": "Started",
 }

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from flask import flash, render_template, request
-from lxml import etree
 
 import forms
 
-from ..bpmn_xml import XmlProblem, parse_secure
 from ..departments import DEPARTMENTS, ENTERPRISE
 from ..errors import InvalidDefinition, InvalidInput, NotFound
 from ..services import deployments
-from . import bp
+from . import bp, version_diff
 from .context import database, now, settings
 from .i18n import gettext as _
 from .session_auth import current_actor, roles
-
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-# Flow elements whose change an analyst wants to see in a version's summary.
-_SKIP_TAGS = {"incoming", "outgoing", "flowNodeRef", "BPMNShape", "BPMNEdge", "Bounds", "waypoint"}
 
 
 @bp.route("/modeler")
@@ -39,7 +33,7 @@ def modeler_process(key: str):
         versions = [
             d for d in deployments.list_definitions(session, all_versions=True) if d.key == key
         ]
-        summaries = _summaries(versions)
+        summaries = version_diff.summarize([d.file.content for d in versions])
         deployed = request.args.get("deployed")
         if deployed:
             flash(f"{_('已部署')} {key} {_('版本')} {deployed}", "success")
@@ -95,62 +89,14 @@ def modeler_deploy():
     files = _bundle()
     try:
         with database().write() as session:
-            _deployment, definitions = deployments.deploy_bundle(
+            deployment, definitions = deployments.deploy_bundle(
                 session, current_actor(), files, now(), settings().max_bpmn_bytes
             )
-            result = [{"key": d.key, "version": d.version} for d in definitions]
+            # An unchanged process keeps its version: the page says so instead of "deployed".
+            result = [
+                {"key": d.key, "version": d.version, "new": d.deployment_id == deployment.id}
+                for d in definitions
+            ]
     except InvalidDefinition as exc:
         return {"deployed": [], "problems": getattr(exc, "problems", [])}, 422
     return {"deployed": result, "problems": []}
-
-
-def _elements(xml: str) -> dict[str, tuple]:
-    """id -> (tag, name, properties) of the elements that mean something to a reader."""
-    try:
-        root = parse_secure(xml.encode("utf-8"))
-    except XmlProblem:
-        return {}
-    result = {}
-    for element in root.iter():
-        if not isinstance(element.tag, str) or not element.get("id"):
-            continue
-        tag = etree.QName(element).localname
-        if tag in _SKIP_TAGS:
-            continue
-        props = tuple(
-            sorted(
-                (prop.get("name"), prop.get("value"))
-                for prop in element.iter(f"{{{SPIFF_NS}}}property")
-            )
-        )
-        children = tuple(
-            (etree.QName(child).localname, (child.text or "").strip())
-            for child in element
-            if isinstance(child.tag, str)
-            and etree.QName(child).localname in ("conditionExpression", "script", "timeDuration")
-        )
-        result[element.get("id")] = (tag, element.get("name"), props, children)
-    return result
-
-
-def _summaries(versions) -> list[dict]:
-    """Per version: element ids added, removed and changed since the previous version."""
-    summaries = []
-    previous = None
-    for definition in versions:
-        current = _elements(definition.file.content)
-        if previous is None:
-            summaries.append({"first": True})
-        else:
-            summaries.append(
-                {
-                    "first": False,
-                    "added": sorted(set(current) - set(previous)),
-                    "removed": sorted(set(previous) - set(current)),
-                    "changed": sorted(
-                        key for key in set(current) & set(previous) if current[key] != previous[key]
-                    ),
-                }
-            )
-        previous = current
-    return summaries

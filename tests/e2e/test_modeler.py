@@ -20,12 +20,16 @@ def test_analyst_changes_a_department_validates_and_deploys_a_new_version(page, 
     ).click()
     expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
     before = int(page.get_by_test_id("current-version").inner_text().lstrip("v"))
+    assert shapes_under_the_palette(page) == []
+    assert not leaving_asks_first(page)
 
     page.locator(".djs-element[data-element-id='Task_civil_defense_review']").click()
     properties = page.get_by_test_id("properties")
     expect(properties.locator("[data-prop-id]")).to_have_text("Task_civil_defense_review")
     expect(properties.locator("input[name=formKey]")).to_have_value("cd_design_review")
     properties.locator("select[name=department]").select_option("housing")
+
+    assert leaving_asks_first(page)  # the edit is not deployed yet
 
     page.get_by_role("button", name="校验").click()
     expect(page.get_by_test_id("modeler-status")).to_have_text("校验通过")
@@ -37,6 +41,13 @@ def test_analyst_changes_a_department_validates_and_deploys_a_new_version(page, 
     newest = page.get_by_test_id("versions").locator("tbody tr").first
     expect(newest).to_have_attribute("data-version", str(before + 1))
     expect(newest).to_contain_text("Task_civil_defense_review")
+    expect(newest).to_contain_text("部门 — → 'housing'")
+
+    # Deploying the same diagram again creates nothing, and says so.
+    expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
+    page.get_by_role("button", name="部署新版本").click()
+    expect(page.get_by_test_id("modeler-status")).to_have_text(f"内容未变化，仍是版本 {before + 1}")
+    expect(page).to_have_url(re.compile(rf"\?deployed={before + 1}$"))
 
     with world.db.read() as session:
         definition = deployments.get_definition(session, PROCESS_KEY)
@@ -67,3 +78,28 @@ def test_validation_problems_are_shown_on_the_element(page, world):
     expect(
         page.locator(".djs-element.has-problem[data-element-id='Task_fire_review']")
     ).to_have_count(1)
+
+
+def shapes_under_the_palette(page) -> list[str]:
+    """Ids of diagram shapes the tool palette covers once the diagram is fitted to the page."""
+    return page.evaluate(
+        """() => {
+        const palette = document.querySelector("#canvas .djs-palette").getBoundingClientRect();
+        return [...document.querySelectorAll("#canvas .djs-shape")].filter((shape) => {
+          const box = shape.getBoundingClientRect();
+          return box.left < palette.right && box.right > palette.left
+            && box.top < palette.bottom && box.bottom > palette.top;
+        }).map((shape) => shape.dataset.elementId);
+      }"""
+    )
+
+
+def leaving_asks_first(page) -> bool:
+    """Whether the page would make the browser confirm before leaving."""
+    return page.evaluate(
+        """() => {
+        const event = new Event("beforeunload", { cancelable: true });
+        window.dispatchEvent(event);
+        return event.defaultPrevented;
+      }"""
+    )

@@ -29,4 +29,16 @@ wireActions({
   config,
   getXml: async () => (await modeler.saveXML({ format: true })).xml,
   markProblems: () => {},
+  // Every dmn-js view (DRD, decision table) has a command stack of its own.
+  onChange: (callback) => {
+    const watched = new WeakSet();
+    const watch = () => {
+      const viewer = modeler.getActiveViewer();
+      if (!viewer || watched.has(viewer)) return;
+      watched.add(viewer);
+      viewer.on("commandStack.changed", callback);
+    };
+    watch();
+    modeler.on("views.changed", watch);
+  },
 });

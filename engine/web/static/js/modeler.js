@@ -111,6 +111,22 @@ function keepUnresolvedReferences(warnings) {
 
 const { warnings } = await modeler.importXML(xml);
 keepUnresolvedReferences(warnings);
-canvas.zoom("fit-viewport");
+fitBesidePalette();
 document.getElementById("canvas").dataset.loaded = "true";
-wireActions({ config, getXml, markProblems });
+wireActions({ config, getXml, markProblems, onChange: (callback) => modeler.on("commandStack.changed", callback) });
+
+// Fit the whole diagram into the part of the canvas the tool palette (top left) leaves free.
+function fitBesidePalette() {
+  const palette = document.querySelector("#canvas .djs-palette");
+  const left = (palette ? palette.getBoundingClientRect().width : 50) + 40;
+  const margin = 20;
+  const { inner, outer } = canvas.viewbox();
+  if (!inner.width || !inner.height) return;
+  const scale = Math.min((outer.width - left - margin) / inner.width, (outer.height - 2 * margin) / inner.height, 1);
+  canvas.viewbox({
+    x: inner.x - left / scale,
+    y: inner.y - margin / scale,
+    width: outer.width / scale,
+    height: outer.height / scale,
+  });
+}

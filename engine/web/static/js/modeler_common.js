@@ -21,7 +21,24 @@ export function readConfig() {
   };
 }
 
-export function wireActions({ config, getXml, markProblems }) {
+// Leaving the page with edits not deployed asks first (the browser's own confirmation).
+function guardUnsavedEdits(onChange) {
+  let dirty = false;
+  onChange(() => {
+    dirty = true;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (!dirty) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+  return () => {
+    dirty = false;
+  };
+}
+
+export function wireActions({ config, getXml, markProblems, onChange }) {
+  const deployed = guardUnsavedEdits(onChange);
   const status = document.querySelector("[data-testid=modeler-status]");
   const list = document.querySelector("[data-testid=problems]");
   const show = (problems) => {
@@ -53,7 +70,12 @@ export function wireActions({ config, getXml, markProblems }) {
       say(`${config.texts.problems}: ${problems.length || body.detail || ""}`, false);
       return;
     }
+    deployed();
     const mine = (body.deployed || []).find((d) => d.key === config.key) || (body.deployed || [])[0];
+    if (mine && !mine.new) {
+      say(`${config.texts.unchanged} ${mine.version}`, true);
+      return;
+    }
     say(`${config.texts.deployed} ${mine ? mine.key + " " + config.texts.version + " " + mine.version : ""}`, true);
     if (mine && config.key) window.location.assign(`${config.pageUrl}?deployed=${mine.version}`);
   });

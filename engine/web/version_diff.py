@@ -1,0 +1,130 @@
+"""What changed between two versions of a process, as an analyst reads it: elements added and
+removed by name, and for each changed element the setting, its old value and its new one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..bpmn_xml import XmlProblem, parse_secure
+
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+# Diagram layout and wiring: moving a shape or re-routing an edge is not a change of procedure.
+_SKIP_TAGS = {"incoming", "outgoing", "flowNodeRef", "BPMNShape", "BPMNEdge", "Bounds", "waypoint"}
+# Expressions that decide what the procedure does, by the tag that holds them.
+_EXPRESSIONS = ("conditionExpression", "script", "timeDuration", "timeDate", "timeCycle")
+NAME = "name"
+_MAX_VALUE = 80
+
+
+@dataclass
+class Element:
+    id: str
+    name: str | None
+    settings: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass
+class Change:
+    element: Element
+    settings: list[tuple[str, str | None, str | None]]  # (setting, old, new)
+
+
+@dataclass
+class Summary:
+    first: bool = False
+    added: list[Element] = field(default_factory=list)
+    removed: list[Element] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def elements(xml: str) -> dict[str, Element]:
+    """The elements a reader knows by id. A SpiffWorkflow property or an expression belongs to
+    the nearest element holding it (the task, not its process; a boundary event, not its
+    timer definition), so a changed task does not make its process count as changed too."""
+    try:
+        root = parse_secure(xml.encode("utf-8"))
+    except XmlProblem:
+        return {}
+    found: dict[str, Element] = {}
+    for node in root.iter():
+        if isinstance(node.tag, str) and node.get("id") and _named_by_id(node):
+            found[node.get("id")] = Element(node.get("id"), node.get("name"))
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag == f"{{{SPIFF_NS}}}property":
+            setting, value = node.get("name"), node.get("value")
+        elif _local(node) in _EXPRESSIONS:
+            setting, value = _local(node), (node.text or "").strip()
+        else:
+            continue
+        owner = _owner(node, found)
+        if owner is not None and setting:
+            owner.settings[setting] = value
+    return found
+
+
+def summarize(versions_xml: list[str]) -> list[Summary]:
+    """Per version (oldest first): what changed since the one before."""
+    summaries = []
+    previous: dict[str, Element] | None = None
+    for xml in versions_xml:
+        current = elements(xml)
+        if previous is None:
+            summaries.append(Summary(first=True))
+        else:
+            summaries.append(_compare(previous, current))
+        previous = current
+    return summaries
+
+
+def _compare(before: dict[str, Element], after: dict[str, Element]) -> Summary:
+    summary = Summary(
+        added=[after[key] for key in sorted(set(after) - set(before))],
+        removed=[before[key] for key in sorted(set(before) - set(after))],
+    )
+    for key in sorted(set(before) & set(after)):
+        old, new = before[key], after[key]
+        settings = [(NAME, old.name, new.name)] if old.name != new.name else []
+        for setting in sorted(set(old.settings) | set(new.settings)):
+            was, now = old.settings.get(setting), new.settings.get(setting)
+            if was != now:
+                settings.append((setting, _short(was), _short(now)))
+        if settings:
+            summary.changed.append(Change(new, settings))
+    return summary
+
+
+def _local(node) -> str:
+    return etree.QName(node).localname
+
+
+def _named_by_id(node) -> bool:
+    tag = _local(node)
+    return tag not in _SKIP_TAGS and not tag.endswith("EventDefinition")
+
+
+def _owner(node, found: dict[str, Element]) -> Element | None:
+    parent = node.getparent()
+    while parent is not None:
+        element = found.get(parent.get("id")) if parent.get("id") else None
+        if element is not None:
+            return element
+        parent = parent.getparent()
+    return None
+
+
+def _short(value: str | None) -> str | None:
+    if value is None or len(value) <= _MAX_VALUE:
+        return value
+    return value[: _MAX_VALUE - 1] + "…"

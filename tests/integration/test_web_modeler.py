@@ -1,0 +1,60 @@
+"""The analyst's modeler page: what a new version changed, and a deploy that changes nothing."""
+
+from __future__ import annotations
+
+import re
+
+from engine.services import deployments
+from tests.conftest import fixture_bytes
+from tests.factories import deploy
+
+RENAMED = {
+    b'name="sla_working_days" value="5"': b'name="sla_working_days" value="3"',
+    "施工许可审查".encode(): "施工许可技术审查".encode(),
+}
+
+
+def newest_summary(page: str) -> str:
+    rows = re.findall(r'<tr data-version="(\d+)">(.*?)</tr>', page, re.S)
+    version, row = max(rows, key=lambda found: int(found[0]))
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row))
+
+
+def test_a_version_lists_the_changed_task_by_name_with_old_and_new_values(app, factory, now):
+    db = app.extensions["pazhou"]["db"]
+    deploy(db, now, "sla_pause.bpmn")
+    deploy(db, now, "sla_pause.bpmn", RENAMED)
+    client, _ = factory.web_login(factory.user("analyst"))
+
+    summary = newest_summary(client.get("/modeler/sla_pause").get_data(as_text=True))
+
+    assert "修改 施工许可技术审查 Task_housing_review" in summary
+    assert "名称 施工许可审查 → 施工许可技术审查" in summary
+    assert "办理时限（工作日） 5 → 3" in summary
+    # Neither the process nor the definitions count as changed because a task inside did.
+    assert "Defs_sla_pause" not in summary
+    assert "sla_pause" not in summary
+
+    english = newest_summary(client.get("/modeler/sla_pause?lang=en").get_data(as_text=True))
+    assert "Limit (working days) 5 → 3" in english
+
+
+def test_deploying_unchanged_xml_says_it_is_unchanged_and_keeps_the_version(app, factory, now):
+    db = app.extensions["pazhou"]["db"]
+    deploy(db, now, "sla_pause.bpmn")
+    client, csrf = factory.web_login(factory.user("analyst"))
+    headers = {"X-CSRF-Token": csrf}
+
+    def deploy_page(content: bytes) -> dict:
+        body = {"filename": "sla_pause.bpmn", "xml": content.decode()}
+        response = client.post("/modeler/deploy", json=body, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()["deployed"]
+
+    assert deploy_page(fixture_bytes("sla_pause.bpmn")) == [
+        {"key": "sla_pause", "version": 1, "new": False}
+    ]
+    changed = fixture_bytes("sla_pause.bpmn").replace(*next(iter(RENAMED.items())))
+    assert deploy_page(changed) == [{"key": "sla_pause", "version": 2, "new": True}]
+    with db.read() as session:
+        assert deployments.get_definition(session, "sla_pause").version == 2
