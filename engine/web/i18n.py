@@ -48,6 +48,7 @@ CATALOGUE_EN: dict[str, str] = {
     "已失败": "Dead",
     "登录": "Log in",
     "退出": "Log out",
+    "您已退出登录": "You have logged out",
     "用户名": "Username",
     "密码": "Password",
     "请登录": "Please log in",

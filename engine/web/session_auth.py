@@ -145,7 +145,7 @@ def logout():
         with database().write() as db_session:
             users.revoke_token(db_session, token)
     session.clear()
-    flash(_("退出"), "info")
+    flash(_("您已退出登录"), "info")
     return redirect(url_for("web.login"))
 
 

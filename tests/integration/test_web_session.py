@@ -15,7 +15,8 @@ def test_logout_revokes_the_token(app, factory):
         token = web_session["token"]
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
-    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 302
+    response = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=True)
+    assert "您已退出登录" in response.get_data(as_text=True)
 
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert client.get("/inbox").status_code in (302, 401)
