@@ -224,6 +224,12 @@ def list_users(session: Session, actor: Actor, department: str | None = None) ->
     return list(session.scalars(query.order_by(User.username)))
 
 
+def display_name(session: Session, username: str) -> str:
+    """How a user is named on pages (who holds a task): the display name, else the username."""
+    name = session.scalar(select(User.display_name).where(User.username == username))
+    return name or username
+
+
 def list_departments(session: Session) -> list[Department]:
     return list(session.scalars(select(Department).order_by(Department.code)))
 

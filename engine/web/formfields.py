@@ -2,6 +2,11 @@
 
 Input names are the dotted field paths that validation errors use (`items.0.name`), so an
 error lands next to its field without any mapping. File inputs add the suffix `__file`.
+
+A field the schema marks `readOnly` (e.g. the items an officer listed for a correction) is
+shown as text with the value the case holds; the person completing the task cannot change it:
+:func:`parse` ignores whatever is posted for it and :func:`read_only_values` supplies the held
+value instead.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class Field:
     description: str = ""
     minimum: Any = None
     maximum: Any = None
+    readonly: bool = False
 
 
 def _options(schema: dict) -> list[tuple[Any, str]] | None:
@@ -77,18 +83,30 @@ def _kind(schema: dict) -> str:
 
 
 def build_fields(
-    schema: dict, data: dict | None, errors: dict[str, list[str]] | None, english: bool
+    schema: dict,
+    data: dict | None,
+    errors: dict[str, list[str]] | None,
+    english: bool,
+    held: dict | None = None,
 ) -> list[Field]:
-    """The form's fields with values and error messages, in schema order."""
+    """The form's fields with values and error messages, in schema order; ``readOnly`` fields
+    show the value in ``held`` (the case's data), whatever ``data`` says."""
     labels = forms.english_labels(schema) if english else {}
-    return _object_fields(schema, "", data or {}, errors or {}, labels)
+    return _object_fields(schema, "", data or {}, errors or {}, labels, held or {})
 
 
-def _object_fields(schema, prefix, data, errors, labels) -> list[Field]:
+def _object_fields(schema, prefix, data, errors, labels, held=None) -> list[Field]:
+    """``held`` is given for the top level only: ``readOnly`` is honoured on top-level fields
+    (the only place the forms use it)."""
     required = set(schema.get("required", []))
     result = []
     for key, sub in schema.get("properties", {}).items():
         path = f"{prefix}{key}"
+        if held is not None and sub.get("readOnly"):
+            item = _field(sub, path, False, held.get(key), errors, labels)
+            item.value, item.readonly = held.get(key), True  # shown as is: lists as lists
+            result.append(item)
+            continue
         value = data.get(key) if isinstance(data, dict) else None
         result.append(_field(sub, path, key in required, value, errors, labels))
     return result
@@ -136,8 +154,25 @@ def _field(schema, path, required, value, errors, labels) -> Field:
 
 
 def parse(schema: dict, form, uploaded: dict[str, list[str]]) -> dict:
-    """Form post (a MultiDict) -> data for the schema; empty inputs are left out."""
-    return _parse_object(schema, "", form, uploaded)
+    """Form post (a MultiDict) -> data for the schema; empty inputs and top-level ``readOnly``
+    fields are left out."""
+    data = _parse_object(schema, "", form, uploaded)
+    properties = schema.get("properties", {})
+    return {key: value for key, value in data.items() if not properties[key].get("readOnly")}
+
+
+def read_only_values(schema: dict, held: dict) -> dict:
+    """The values ``held`` (the case's data) has for the form's top-level ``readOnly`` fields:
+    sent with the form as they stand, so completing the task neither lacks nor changes them."""
+    return {
+        key: held[key]
+        for key, sub in schema.get("properties", {}).items()
+        if sub.get("readOnly") and held.get(key) is not None
+    }
+
+
+def has_read_only_fields(schema: dict) -> bool:
+    return any(sub.get("readOnly") for sub in schema.get("properties", {}).values())
 
 
 def _parse_object(schema, prefix, form, uploaded) -> dict:

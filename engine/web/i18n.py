@@ -172,6 +172,22 @@ CATALOGUE_EN: dict[str, str] = {
     "有未部署的修改，离开将丢失": "Changes not deployed will be lost if you leave",
     "查看": "View",
     "发起时间": "Started",
+    "（由 %(name)s 认领）": " (claimed by %(name)s)",
+    "释放": "Release",
+    "任务已释放，其他人可以认领": "Task released; others can claim it now",
+    "他人": "someone else",
+    "认领未成功": "Not claimed",
+    "释放未成功": "Not released",
+    "提交未成功": "Not submitted",
+    "此任务已由 %(name)s 认领。": "This task is claimed by %(name)s.",
+    "此任务已办结或已取消，无需再办理。": "This task has been completed or cancelled already.",
+    "此任务已由 %(name)s 认领，只有认领人可以提交。": (
+        "This task is claimed by %(name)s; only they can submit it."
+    ),
+    "您填写的内容已保留在下方；请与认领人协调，待其释放任务后再提交。": (
+        " What you entered is kept below; agree with them, and submit again once they"
+        " release the task."
+    ),
 }
 
 STAGES = (

@@ -7,13 +7,20 @@ from sqlalchemy import select
 
 import forms
 
-from ..errors import InvalidInput
+from ..errors import Conflict, InvalidInput, TaskNotReady
 from ..http_files import several_files_allowed
-from ..models import Attachment
-from ..services import attachments, cases, tasks
+from ..models import Attachment, Task
+from ..services import attachments, cases, tasks, users
 from . import bp
 from .context import database, now, settings
-from .formfields import build_fields, parse, upload_paths
+from .facts import facts
+from .formfields import (
+    build_fields,
+    has_read_only_fields,
+    parse,
+    read_only_values,
+    upload_paths,
+)
 from .i18n import gettext as _
 from .i18n import is_en
 from .session_auth import current_actor, roles
@@ -50,29 +57,66 @@ def inbox():
 
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
 def claim_task(task_id: int):
-    with database().write() as session:
-        tasks.claim(session, current_actor(), task_id)
-    flash(_("任务已认领"), "success")
+    try:
+        with database().write() as session:
+            tasks.claim(session, current_actor(), task_id)
+    except Conflict as exc:
+        flash(_conflict_message(task_id, exc, _("认领未成功")), "error")
+    else:
+        flash(_("任务已认领"), "success")
     back = request.form.get("back")
     if back == "task":
         return redirect(url_for("web.task_page", task_id=task_id))
     return redirect(url_for("web.inbox"))
 
 
+@bp.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
+def unclaim_task(task_id: int):
+    try:
+        with database().write() as session:
+            tasks.unclaim(session, current_actor(), task_id)
+    except Conflict as exc:
+        flash(_conflict_message(task_id, exc, _("释放未成功")), "error")
+    else:
+        flash(_("任务已释放，其他人可以认领"), "success")
+    return redirect(url_for("web.task_page", task_id=task_id))
+
+
+def _holder_name(session, task: Task) -> str | None:
+    return users.display_name(session, task.assignee) if task.assignee else None
+
+
+def _conflict_message(task_id: int, exc: Conflict, failed: str) -> str:
+    """Why a claim, release or completion was refused, naming whoever holds the task now."""
+    colon = ": " if is_en() else "："
+    if isinstance(exc, TaskNotReady):
+        return failed + colon + _("此任务已办结或已取消，无需再办理。")
+    with database().read() as session:
+        task = tasks.get_task(session, current_actor(), task_id)
+        holder = _holder_name(session, task) or _("他人")
+    return failed + colon + _("此任务已由 %(name)s 认领。", name=holder)
+
+
 def _attachments_of(session, case_id: int) -> dict[str, Attachment]:
-    rows = session.scalars(
-        select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.created_at)
-    )
-    return {row.id: row for row in rows}
+    return {row.id: row for row in attachments.case_attachments(session, case_id)}
 
 
-def _render_task(task_id: int, data: dict | None = None, errors: dict | None = None, status=200):
+def _render_task(
+    task_id: int,
+    data: dict | None = None,
+    errors: dict | None = None,
+    status=200,
+    notice: str | None = None,
+):
     actor = current_actor()
     with database().read() as session:
         task = tasks.get_task(session, actor, task_id)
         case = task.case
         form = tasks.task_form(task)
-        fields = build_fields(form["schema"], data, errors, is_en()) if form else []
+        read_only = bool(form) and has_read_only_fields(form["schema"])
+        case_data = cases.case_data(session, case) if read_only or actor.is_staff else {}
+        held = case_data if read_only else {}
+        fields = build_fields(form["schema"], data, errors, is_en(), held) if form else []
         field_paths = _paths(fields)
         general_errors = [
             message
@@ -81,8 +125,25 @@ def _render_task(task_id: int, data: dict | None = None, errors: dict | None = N
             for message in messages
         ]
         events = cases.timeline(session, actor, case.id)
-        decisions = [event for event in events if event.type == "task.completed"]
-        project = cases.case_data(session, case) if actor.is_staff else {}
+        files = _attachments_of(session, case.id)
+        forms_of_tasks = _task_forms(session, case.id)
+        decisions = [
+            (
+                event,
+                facts(
+                    event.payload.get("data") or {},
+                    _schemas(forms_of_tasks.get(event.payload.get("task_id"))),
+                    files,
+                ),
+            )
+            for event in events
+            if event.type == "task.completed"
+        ]
+        project = []
+        if actor.is_staff:
+            keys = [case.definition.start_form_key, *forms_of_tasks.values()]
+            project = facts(case_data, _schemas(*keys), files, short_only=True)
+        holder = _holder_name(session, task)
         return render_template(
             "task.html",
             task=task,
@@ -91,11 +152,33 @@ def _render_task(task_id: int, data: dict | None = None, errors: dict | None = N
             fields=fields,
             has_errors=bool(errors),
             general_errors=general_errors,
+            notice=notice,
+            holder=holder,
+            claimed_by_other=bool(task.assignee) and task.assignee != actor.username,
             decisions=decisions,
-            project=_scalars(project),
-            attachments=_attachments_of(session, case.id),
+            project=project,
+            attachments=files,
             open_tasks=cases.open_tasks(session, case),
         ), status
+
+
+def _task_forms(session, case_id: int) -> dict[int, str]:
+    """task id -> form key, for the case's tasks that have a form."""
+    rows = session.execute(
+        select(Task.id, Task.form_key)
+        .where(Task.case_id == case_id, Task.form_key.is_not(None))
+        .order_by(Task.id)
+    )
+    return {task_id: form_key for task_id, form_key in rows}
+
+
+def _schemas(*form_keys: str | None) -> list[dict]:
+    result, seen = [], set()
+    for key in form_keys:
+        if key and key not in seen and forms.form_exists(key):
+            seen.add(key)
+            result.append(forms.shared_form(key))
+    return result
 
 
 def _paths(fields) -> set[str]:
@@ -106,15 +189,6 @@ def _paths(fields) -> set[str]:
         for row in item.rows:
             paths |= _paths(row)
     return paths
-
-
-def _scalars(data: dict) -> dict:
-    """The case data worth showing as project facts: short scalar values only."""
-    return {
-        key: value
-        for key, value in data.items()
-        if isinstance(value, str | int | float | bool) and len(str(value)) <= 200
-    }
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -132,6 +206,11 @@ def complete_task(task_id: int):
         task = tasks.get_task(session, actor, task_id)
         form = tasks.task_form(task)
         case_id = task.case_id
+        held = (
+            read_only_values(form["schema"], cases.case_data(session, task.case))
+            if form and has_read_only_fields(form["schema"])
+            else {}
+        )
     uploaded: dict[str, list[str]] = {}
     upload_errors: dict[str, list[str]] = {}
     # Uploads commit on their own, so a file survives a form that comes back with errors.
@@ -155,19 +234,29 @@ def complete_task(task_id: int):
                     message for messages in exc.errors.values() for message in messages
                 )
     data = parse(form["schema"], request.form, uploaded) if form else {}
+    # Read-only fields go back as the case holds them: not asked of the user, never changed.
+    submitted = {**data, **held}
     try:
         if upload_errors:
             raise InvalidInput(_("表单有错误，请修改后重新提交"), upload_errors)
         with database().write() as session:
-            case = tasks.complete(session, actor, task_id, data, at)
+            case = tasks.complete(session, actor, task_id, submitted, at)
             case_ref = case.case_number
+    except Conflict as exc:
+        # Claimed by someone else, or done already: show the page again with what was typed.
+        message = _conflict_message(task_id, exc, _("提交未成功"))
+        if not isinstance(exc, TaskNotReady):
+            message += _("您填写的内容已保留在下方；请与认领人协调，待其释放任务后再提交。")
+        return _render_task(task_id, data, status=409, notice=message)
     except InvalidInput as exc:
         errors = dict(exc.errors)
         if is_en() and form:
             # Same rule, English wording: re-run the validator only for the messages.
             with database().read() as session:
                 ids = set(_attachments_of(session, case_id))
-            errors = forms.validate(form["schema"], data, attachment_ids=ids, locale="en") or errors
+            errors = (
+                forms.validate(form["schema"], submitted, attachment_ids=ids, locale="en") or errors
+            )
         for path, messages in upload_errors.items():
             errors.setdefault(path, []).extend(messages)
         flash(_("表单有错误，请修改后重新提交"), "error")

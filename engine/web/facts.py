@@ -1,0 +1,114 @@
+"""Case and task data as people read it: schema titles as labels, 是/否 for booleans, lists
+joined, option titles for codes, attachments as their file names (linked by the template)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import forms
+
+from .formfields import _options
+from .i18n import gettext, is_en
+
+MAX_TEXT = 200
+
+
+@dataclass
+class Fact:
+    label: str
+    text: str = ""
+    files: list[tuple[str, str]] = field(default_factory=list)  # (attachment id, file name)
+
+
+def facts(
+    data: Mapping[str, Any],
+    schemas: Iterable[Mapping[str, Any]],
+    attachments: Mapping[str, Any],
+    short_only: bool = False,
+) -> list[Fact]:
+    """One fact per key of ``data``, labelled by the first schema that has the key (its
+    English label in English mode), else by the key itself. ``short_only`` leaves out objects,
+    lists of objects and text longer than :data:`MAX_TEXT` (the project summary)."""
+    schemas = list(schemas)
+    locale = "en" if is_en() else "zh"
+    result = []
+    for key, value in data.items():
+        root = next((s for s in schemas if key in s.get("properties", {})), None)
+        schema = root["properties"][key] if root else {}
+        if short_only and _structured(value):
+            continue
+        label = forms.field_label(root, key, locale) if root else key
+        files = _files(schema, value, attachments)
+        if files is not None:
+            result.append(Fact(label, files=files))
+            continue
+        text = show(value, schema, attachments, root, key, locale)
+        if short_only and len(text) > MAX_TEXT:
+            continue
+        result.append(Fact(label, text=text))
+    return result
+
+
+def _structured(value: Any) -> bool:
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list) and any(isinstance(item, dict | list) for item in value)
+
+
+def _files(schema: Mapping, value: Any, attachments: Mapping[str, Any]) -> list | None:
+    """(id, file name) of each attachment ``value`` names, or None if it holds no files."""
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) for item in values):
+        return None
+    declared = (
+        schema.get("format") == "attachment"
+        or (schema.get("items") or {}).get("format") == "attachment"
+    )
+    if not declared and not (values and all(item in attachments for item in values)):
+        return None
+    return [(item, _file_name(item, attachments)) for item in values]
+
+
+def _file_name(attachment_id: str, attachments: Mapping[str, Any]) -> str:
+    row = attachments.get(attachment_id)
+    return row.filename if row is not None else attachment_id
+
+
+def show(
+    value: Any,
+    schema: Mapping | None,
+    attachments: Mapping[str, Any],
+    root: Mapping | None = None,
+    path: str = "",
+    locale: str = "zh",
+) -> str:
+    """A value as text: 是/否, option titles, lists joined with 、 (", " in English)."""
+    schema = schema or {}
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("是") if value else gettext("否")
+    if isinstance(value, list):
+        items = schema.get("items") or {}
+        sep = ", " if locale == "en" else "、"
+        if any(isinstance(item, dict) for item in value):
+            sep = "; " if locale == "en" else "；"
+        return sep.join(show(item, items, attachments, root, path, locale) for item in value)
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        parts = []
+        for key, item in value.items():
+            sub_path = f"{path}.{key}" if path else key
+            label = forms.field_label(root, sub_path, locale) if root and key in properties else key
+            parts.append(
+                f"{label}: {show(item, properties.get(key), attachments, root, sub_path, locale)}"
+            )
+        return ", ".join(parts)
+    for option, title in _options(schema) or []:
+        if option == value:
+            return title
+    if isinstance(value, str) and value in attachments:
+        return _file_name(value, attachments)
+    return str(value)
