@@ -97,12 +97,12 @@ def check_upload(
     if declared and declared not in declared_ok and declared not in (OCTET, stored_type):
         raise InvalidInput(
             "文件类型与扩展名不符 (content type does not match the extension)",
-            {"file": [f"{declared} 不是 {extension} 文件的类型"]},
+            {"file": [f"{declared} 不是 {extension} 文件的类型 (not a {extension} type)"]},
         )
     if magic is not None and not content.startswith(magic):
         raise InvalidInput(
             "文件内容与扩展名不符 (content does not match the extension)",
-            {"file": [f"不是有效的 {extension} 文件"]},
+            {"file": [f"不是有效的 {extension} 文件 (not a valid {extension} file)"]},
         )
     return CheckedUpload(str(uuid.uuid4()), name, stored_type, content)
 

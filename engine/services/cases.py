@@ -62,27 +62,60 @@ def validate_form_data(
     _validate(form_key, data, attachment_ids, upload_hint=case_id is None)
 
 
-def validate_start_files(form_key: str | None, data: dict, file_ids: Iterable[str]) -> None:
+def validate_start_files(
+    form_key: str | None,
+    data: dict,
+    file_ids: Iterable[str],
+    *,
+    project_name: str | None = None,
+    refused_files: dict[str, list[str]] | None = None,
+    locale: str = "zh-CN",
+) -> None:
     """A start form against the files posted with it (the ids they are about to be stored
-    under): checked before the case row exists, so a refused start writes nothing."""
-    _validate(form_key, data, frozenset(file_ids), upload_hint=False)
+    under): checked before the case row exists, so a refused start writes nothing.
+
+    Every problem is raised at once: the project name (when given), the form's fields and
+    ``refused_files`` (messages by field path of files refused by type or size; such a
+    message replaces what the form says of the field the refused file left empty)."""
+    errors = project_name_errors(project_name, locale) if project_name is not None else {}
+    form_errors = _form_errors(form_key, data, frozenset(file_ids), False, locale)
+    for path, texts in form_errors.items():
+        known = errors.setdefault(path, [])
+        known.extend(text for text in texts if text not in known)
+    for path, texts in (refused_files or {}).items():
+        errors[path] = list(texts)
+    if errors:
+        if form_errors or refused_files:
+            raise InvalidInput("表单数据无效 (form data is invalid)", errors)
+        raise InvalidInput("项目名称必填 (project name is required)", errors)
 
 
 def _validate(
     form_key: str | None, data: dict, attachment_ids: frozenset[str], upload_hint: bool
 ) -> None:
+    errors = _form_errors(form_key, data, attachment_ids, upload_hint, "zh-CN")
+    if errors:
+        raise InvalidInput("表单数据无效 (form data is invalid)", errors)
+
+
+def _form_errors(
+    form_key: str | None,
+    data: dict,
+    attachment_ids: frozenset[str],
+    upload_hint: bool,
+    locale: str,
+) -> dict[str, list[str]]:
     if not isinstance(data, dict):
         raise InvalidInput(
             "data 必须是对象 (data must be an object)", {"data": ["必须是 JSON 对象"]}
         )
     if not form_key:
-        return
+        return {}
     schema = forms.shared_form(form_key)
-    errors = forms.validate(schema, data, attachment_ids=attachment_ids)
-    if errors:
-        if upload_hint:
-            errors = _with_upload_hint(schema, errors)
-        raise InvalidInput("表单数据无效 (form data is invalid)", errors)
+    errors = forms.validate(schema, data, attachment_ids=attachment_ids, locale=locale)
+    if errors and upload_hint:
+        errors = _with_upload_hint(schema, errors)
+    return errors
 
 
 def _with_upload_hint(schema: dict, errors: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -131,11 +164,15 @@ def starting_enterprise(session: Session, actor: Actor, enterprise_id: int | Non
     return enterprise_id
 
 
-def check_project_name(project_name: str) -> None:
+def project_name_errors(project_name: str, locale: str = "zh-CN") -> dict[str, list[str]]:
     if not project_name or not project_name.strip():
-        raise InvalidInput(
-            "项目名称必填 (project name is required)", {"project_name": ["此项为必填项"]}
-        )
+        return {"project_name": [forms.validation.message("required", locale)]}
+    return {}
+
+
+def check_project_name(project_name: str) -> None:
+    if errors := project_name_errors(project_name):
+        raise InvalidInput("项目名称必填 (project name is required)", errors)
 
 
 def open_case(

@@ -74,7 +74,6 @@ def start_case_with_files(
         raise InvalidInput(
             "data 必须是对象 (data must be an object)", {"data": ["必须是 JSON 对象"]}
         )
-    cases.check_project_name(project_name)
     data = copy.deepcopy(data)
     grouped: dict[str, list[UploadedFile]] = {}
     for path, upload in files:
@@ -84,7 +83,7 @@ def start_case_with_files(
 
     # Everything is checked before the case row exists: a refused start writes nothing (no
     # case number used up, no file written while the database is held).
-    checked = check_uploads(grouped, max_bytes)
+    checked, refused = check_uploads(grouped, max_bytes)
     for path, uploads in checked.items():
         ids = [upload.id for upload in uploads]
         slot = slots[path]
@@ -93,7 +92,13 @@ def start_case_with_files(
         else:
             slot.parent[slot.key] = ids[0]
     file_ids = [upload.id for uploads in checked.values() for upload in uploads]
-    cases.validate_start_files(definition.start_form_key, data, file_ids)
+    cases.validate_start_files(
+        definition.start_form_key,
+        data,
+        file_ids,
+        project_name=project_name,
+        refused_files=refused,
+    )
     return open_with_files(
         session, actor, definition, project_name, data, checked, now, enterprise_id
     )
@@ -120,9 +125,11 @@ def open_with_files(
 
 def check_uploads(
     grouped: Mapping[str, list[UploadedFile]], max_bytes: int
-) -> dict[str, list[attachments.CheckedUpload]]:
-    """Every file checked (type, size, content), or InvalidInput keyed by its field path."""
+) -> tuple[dict[str, list[attachments.CheckedUpload]], dict[str, list[str]]]:
+    """Every file checked (type, size, content): the accepted ones and the messages of the
+    refused ones, both by field path. A path with a refused file has no accepted one."""
     checked: dict[str, list[attachments.CheckedUpload]] = {}
+    refused: dict[str, list[str]] = {}
     for path, uploads in grouped.items():
         for upload in uploads:
             try:
@@ -131,9 +138,12 @@ def check_uploads(
                 )
             except InvalidInput as exc:
                 messages = [text for texts in exc.errors.values() for text in texts]
-                raise InvalidInput(exc.detail, {path: messages or [exc.detail]}) from None
-            checked.setdefault(path, []).append(ok)
-    return checked
+                refused.setdefault(path, []).extend(messages or [exc.detail])
+            else:
+                checked.setdefault(path, []).append(ok)
+    for path in refused:
+        checked.pop(path, None)
+    return checked, refused
 
 
 def _slots(schema: Mapping, data: dict, grouped: Mapping[str, list]) -> dict[str, _Slot]:

@@ -265,3 +265,14 @@ def upload_paths(files) -> dict[str, list]:
         if chosen:
             result[key[: -len(FILE_SUFFIX)]] = chosen
     return result
+
+
+def field_paths(fields: list[Field]) -> set[str]:
+    """The names of the fields and of all the fields inside them (rows, objects)."""
+    paths = set()
+    for item in fields:
+        paths.add(item.name)
+        paths |= field_paths(item.children)
+        for row in item.rows:
+            paths |= field_paths(row)
+    return paths

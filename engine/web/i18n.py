@@ -93,6 +93,12 @@ CATALOGUE_EN: dict[str, str] = {
     "添加一行": "Add a row",
     "删除": "Remove",
     "已上传": "Uploaded",
+    "未知附件": "Unknown attachment",
+    "文件未保存，请重新选择": "File not kept: choose it again",
+    "所选文件未保存（表单退回时不保留任何文件），请重新选择文件后再提交": (
+        "The chosen files were not kept (a returned form keeps no file): "
+        "choose them again before submitting"
+    ),
     "上传文件": "Upload file",
     "案件信息": "Case",
     "项目信息": "Project data",

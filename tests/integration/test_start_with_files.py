@@ -331,3 +331,14 @@ def test_an_empty_file_input_is_no_file_and_too_many_parts_are_refused(processes
     refused = api.post("/api/v1/cases/with-files", data=crowd, content_type="multipart/form-data")
     problem(refused, 413)
     assert counts(processes) == (1, 0)
+
+
+def test_a_refused_start_names_every_problem_at_once(processes, applicant):
+    """A blank project name, a bad form field and a refused file: one 422 with all three."""
+    api, _ = applicant
+    body = {**jca_body(contact_phone="12345"), "project_name": "  "}
+    files = {**jca_files(), "survey_report_file": [(b"MZ\x90\x00", "report.exe")]}
+    refused = problem(post(api, body, files), 422)
+    assert set(refused["errors"]) == {"project_name", "contact_phone", "survey_report_file"}
+    assert ".pdf" in refused["errors"]["survey_report_file"][0]
+    assert counts(processes) == (0, 0)

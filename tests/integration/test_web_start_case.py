@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -24,6 +25,8 @@ from .process_helpers import (
 from .process_helpers import JCA_FILE_FIELDS as FILES
 
 PDF = b"%PDF-1.4\n% start form file\n"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+REFUSED_FILES_ZH = "所选文件未保存（表单退回时不保留任何文件），请重新选择文件后再提交"
 
 
 def form_post(csrf, files=FILES, contents=None, **overrides):
@@ -197,3 +200,83 @@ def test_a_task_form_takes_several_files_of_the_largest_allowed_size(app, db, fa
     with db.read() as session:
         stored = sorted(row.sha256 for row in session.scalars(select(Attachment)))
     assert stored == sorted(hashlib.sha256(c).hexdigest() for c in [padded_pdf("form"), *drawings])
+
+
+def test_a_refused_start_asks_for_the_files_again_and_the_resubmission_starts_one_case(
+    app, db, factory
+):
+    """One wrong field next to four good files: the page claims no upload and shows no id,
+    says the files were not kept, and choosing them again starts the case."""
+    deploy_processes(db)
+    client, csrf = factory.web_login(factory.user("enterprise", enterprise_id=factory.enterprise()))
+    url = "/cases/new/joint_completion_acceptance"
+
+    refused = client.post(
+        url, data=form_post(csrf, contact_phone="12345"), content_type="multipart/form-data"
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'data-error-for="contact_phone"' in page
+    assert "已上传" not in page and 'class="uploaded"' not in page
+    assert UUID.search(page) is None
+    assert REFUSED_FILES_ZH in page
+    for name in FILES:  # each file input comes back empty, saying to choose the file again
+        assert f'data-reselect="{name}"' in page and f'name="{name}__file"' in page
+        assert f'name="{name}" value=' not in page  # no hidden id to post back
+    assert counts(db) == (0, 0)
+
+    # what a browser posts next: the corrected field, the same files chosen again
+    started = client.post(url, data=form_post(csrf), content_type="multipart/form-data")
+    assert started.status_code == 302, started.get_data(as_text=True)
+    assert counts(db) == (1, 4)
+    case_page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "申请已提交" in case_page and "附件不存在或不属于本案件" not in case_page
+
+
+def test_one_submit_shows_the_project_name_the_field_and_the_file_errors_together(app, db, factory):
+    deploy_processes(db)
+    client, csrf = factory.web_login(factory.user("enterprise", enterprise_id=factory.enterprise()))
+    refused = client.post(
+        "/cases/new/joint_completion_acceptance",
+        data=form_post(
+            csrf,
+            contents={FILES[0]: b"MZ\x90\x00"},  # not the PDF its name says
+            project_name="",
+            owner_uscc="91350100M000100Y44",  # wrong check digit
+        ),
+        content_type="multipart/form-data",
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    for path in ("project_name", "owner_uscc", FILES[0]):
+        assert f'data-error-for="{path}"' in page, path
+    assert "统一社会信用代码校验位错误" in page
+    assert page.count("此项为必填项") == 1  # the name's error once, not once per check
+    assert counts(db) == (0, 0)
+
+
+def test_english_start_form_errors_are_english(app, db, factory):
+    deploy_processes(db)
+    client, csrf = factory.web_login(factory.user("enterprise", enterprise_id=factory.enterprise()))
+    refused = client.post(
+        "/cases/new/joint_completion_acceptance?lang=en",
+        data=form_post(csrf, project_name="", owner_uscc="91350100M000100Y44"),
+        content_type="multipart/form-data",
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "This field is required" in page
+    assert "Unified social credit code check digit is wrong" in page
+    assert "The chosen files were not kept" in page and "File not kept: choose it again" in page
+    assert "此项为必填项" not in page and "统一社会信用代码校验位错误" not in page
+    assert "文件未保存" not in page
+
+    # the language cookie set by ?lang=en is enough on the next post
+    refused = client.post(
+        "/cases/new/joint_completion_acceptance",
+        data=form_post(csrf, files=(), contact_phone="12345"),
+        content_type="multipart/form-data",
+    )
+    page = refused.get_data(as_text=True)
+    assert "Mobile number must be 11 digits" in page
+    assert "手机号码应为以1开头的11位数字" not in page
+    assert counts(db) == (0, 0)
