@@ -24,6 +24,7 @@ from .formats import (
     is_valid_uscc,
     uscc_check_char,
 )
+from .read_only import keep_read_only, read_only_keys
 from .validation import (
     LABELS_EN_KEY,
     attachment_field,
@@ -53,9 +54,11 @@ __all__ = [
     "is_valid_cn_mobile",
     "is_valid_project_code",
     "is_valid_uscc",
+    "keep_read_only",
     "label_key",
     "list_forms",
     "load_form",
+    "read_only_keys",
     "shared_form",
     "takes_files",
     "uscc_check_char",

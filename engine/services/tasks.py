@@ -231,6 +231,16 @@ def task_form(task: Task) -> dict | None:
     return {"key": task.form_key, "schema": schema, "ui": schema.get("x-ui", {})}
 
 
+def _keep_read_only(session: Session, task: Task, data: dict) -> dict:
+    """What the form shows read-only stays as the case holds it, whatever was submitted."""
+    if not task.form_key or not isinstance(data, dict):
+        return data
+    schema = forms.shared_form(task.form_key)
+    if not forms.read_only_keys(schema):
+        return data
+    return forms.keep_read_only(schema, data, cases.case_data(session, task.case))
+
+
 def complete(session: Session, actor: Actor, task_id: int, data: dict, now: datetime) -> Case:
     """Complete a human task: exactly one of two concurrent completions wins, the other gets TaskNotReady."""
     task = _task_for_step(session, actor, task_id)
@@ -239,6 +249,7 @@ def complete(session: Session, actor: Actor, task_id: int, data: dict, now: date
     _may_act(actor, task)
     if task.status not in steps.OPEN:
         raise TaskNotReady()
+    data = _keep_read_only(session, task, data)
     cases.validate_form_data(session, task.form_key, data, task.case_id)
 
     case = steps.lock_case(session, task.case_id)

@@ -5,8 +5,8 @@ error lands next to its field without any mapping. File inputs add the suffix `_
 
 A field the schema marks `readOnly` (e.g. the items an officer listed for a correction) is
 shown as text with the value the case holds; the person completing the task cannot change it:
-:func:`parse` ignores whatever is posted for it and :func:`read_only_values` supplies the held
-value instead.
+:func:`parse` ignores whatever is posted for it, and completing the task keeps the held value
+(``forms.keep_read_only``, applied by the task service).
 """
 
 from __future__ import annotations
@@ -159,20 +159,6 @@ def parse(schema: dict, form, uploaded: dict[str, list[str]]) -> dict:
     data = _parse_object(schema, "", form, uploaded)
     properties = schema.get("properties", {})
     return {key: value for key, value in data.items() if not properties[key].get("readOnly")}
-
-
-def read_only_values(schema: dict, held: dict) -> dict:
-    """The values ``held`` (the case's data) has for the form's top-level ``readOnly`` fields:
-    sent with the form as they stand, so completing the task neither lacks nor changes them."""
-    return {
-        key: held[key]
-        for key, sub in schema.get("properties", {}).items()
-        if sub.get("readOnly") and held.get(key) is not None
-    }
-
-
-def has_read_only_fields(schema: dict) -> bool:
-    return any(sub.get("readOnly") for sub in schema.get("properties", {}).values())
 
 
 def _parse_object(schema, prefix, form, uploaded) -> dict:

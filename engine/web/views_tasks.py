@@ -16,9 +16,7 @@ from .context import database, now, settings
 from .facts import facts
 from .formfields import (
     build_fields,
-    has_read_only_fields,
     parse,
-    read_only_values,
     upload_paths,
 )
 from .i18n import gettext as _
@@ -113,7 +111,7 @@ def _render_task(
         task = tasks.get_task(session, actor, task_id)
         case = task.case
         form = tasks.task_form(task)
-        read_only = bool(form) and has_read_only_fields(form["schema"])
+        read_only = bool(form) and bool(forms.read_only_keys(form["schema"]))
         case_data = cases.case_data(session, case) if read_only or actor.is_staff else {}
         held = case_data if read_only else {}
         fields = build_fields(form["schema"], data, errors, is_en(), held) if form else []
@@ -206,9 +204,10 @@ def complete_task(task_id: int):
         task = tasks.get_task(session, actor, task_id)
         form = tasks.task_form(task)
         case_id = task.case_id
+        # for the English wording of errors below (the service keeps these fields itself)
         held = (
-            read_only_values(form["schema"], cases.case_data(session, task.case))
-            if form and has_read_only_fields(form["schema"])
+            cases.case_data(session, task.case)
+            if form and forms.read_only_keys(form["schema"])
             else {}
         )
     uploaded: dict[str, list[str]] = {}
@@ -234,13 +233,11 @@ def complete_task(task_id: int):
                     message for messages in exc.errors.values() for message in messages
                 )
     data = parse(form["schema"], request.form, uploaded) if form else {}
-    # Read-only fields go back as the case holds them: not asked of the user, never changed.
-    submitted = {**data, **held}
     try:
         if upload_errors:
             raise InvalidInput(_("表单有错误，请修改后重新提交"), upload_errors)
         with database().write() as session:
-            case = tasks.complete(session, actor, task_id, submitted, at)
+            case = tasks.complete(session, actor, task_id, data, at)
             case_ref = case.case_number
     except Conflict as exc:
         # Claimed by someone else, or done already: show the page again with what was typed.
@@ -254,6 +251,7 @@ def complete_task(task_id: int):
             # Same rule, English wording: re-run the validator only for the messages.
             with database().read() as session:
                 ids = set(_attachments_of(session, case_id))
+            submitted = forms.keep_read_only(form["schema"], data, held)
             errors = (
                 forms.validate(form["schema"], submitted, attachment_ids=ids, locale="en") or errors
             )

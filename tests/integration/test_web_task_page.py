@@ -12,7 +12,7 @@ import pytest
 import forms
 from engine.services import tasks, users
 from engine.services.actors import Actor
-from engine.web.formfields import build_fields, parse, read_only_values
+from engine.web.formfields import build_fields, parse
 
 from .conftest import PASSWORD
 from .process_helpers import (
@@ -195,6 +195,23 @@ def test_a_required_read_only_field_is_taken_from_the_case_not_the_post(app, fac
     assert flow.data()["current_phase"] == "P1"
 
 
+def test_the_api_keeps_read_only_fields_as_the_case_holds_them(app, factory):
+    """The same rule without the page: an enterprise posting its own phase (or editing the
+    officer's notice items) through the API changes nothing of them."""
+    db = app.extensions["pazhou"]["db"]
+    deploy_processes(db)
+    flow = Flow.start(db, "construction_permit_phased", permit_start())
+    task = flow.task("Task_permit_apply")
+    api = factory.login(factory.user("enterprise", None, flow.enterprise_id))
+
+    data = permit_apply(flow, "P1")
+    data["current_phase"] = "P3"
+    response = api.post(f"/api/v1/tasks/{task.id}/complete", json={"data": data})
+    assert response.status_code == 200, response.get_json()
+    assert flow.inbox() == [("housing", "Task_permit_intake")]
+    assert flow.data()["current_phase"] == "P1"
+
+
 READ_ONLY_FORMS = sorted(
     key
     for key in forms.list_forms()
@@ -227,4 +244,4 @@ def test_every_read_only_field_shows_the_held_value_and_ignores_the_post(key):
         assert fields[name].value == held[name]
     posted = parse(schema, MultiDict({name: "2" for name in names}), {})
     assert not set(posted) & set(names)
-    assert read_only_values(schema, held) == held
+    assert forms.keep_read_only(schema, {name: "2" for name in names}, held) == held
