@@ -224,6 +224,15 @@ def list_users(session: Session, actor: Actor, department: str | None = None) ->
     return list(session.scalars(query.order_by(User.username)))
 
 
+def display_names(session: Session, usernames) -> dict[str, str]:
+    """username -> display name of the users among ``usernames`` (one query); others are absent."""
+    names = sorted({name for name in usernames if name})
+    if not names:
+        return {}
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(names)))
+    return {username: display or username for username, display in rows}
+
+
 def list_departments(session: Session) -> list[Department]:
     return list(session.scalars(select(Department).order_by(Department.code)))
 
