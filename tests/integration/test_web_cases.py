@@ -131,6 +131,10 @@ def test_a_case_without_stages_shows_its_current_step_not_an_empty_bar(app, db, 
     assert task.title in step and "企业办理" in step
     assert "需要您办理" in item
 
+    page = client.get(f"/cases/{flow.case().case_number}").get_data(as_text=True)
+    assert 'data-testid="stages"' not in page and 'data-testid="case-stage"' not in page
+    assert task.title in re.search(r'data-testid="current-step">(.*?)</p>', page, re.S).group(1)
+
 
 def test_the_case_page_shows_readable_events_names_overdue_and_file_fields(app, db, factory):
     deploy_processes(db)
