@@ -1,4 +1,8 @@
-"""One error handler: every 4xx/5xx leaves as RFC 9457 application/problem+json."""
+"""One error handler: every 4xx/5xx of the API leaves as RFC 9457 application/problem+json.
+
+A browser address outside /api/ that no route matches is the web UI's: it gets the web
+error page (engine.web.error_pages.unmatched_page) instead.
+"""
 
 from __future__ import annotations
 
