@@ -1,11 +1,15 @@
-"""One error handler: every 4xx/5xx leaves as RFC 9457 application/problem+json."""
+"""One error handler: every 4xx/5xx of the API leaves as RFC 9457 application/problem+json.
+
+A browser address outside /api/ that no route matches is the web UI's: it gets the web
+error page (engine.web.error_pages.unmatched_page) instead.
+"""
 
 from __future__ import annotations
 
 import http
 import re
 
-from flask import current_app
+from flask import current_app, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import PazhouError
@@ -83,9 +87,25 @@ def handle_domain_error(error: PazhouError):
     )
 
 
+def _is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def _unmatched_web_page(error: HTTPException):
+    """A browser address outside /api/ that no route matched (404, or 405 for the method):
+    the web UI's error page, when the web UI is installed; None otherwise."""
+    if request.url_rule is not None or _is_api_path(request.path):
+        return None
+    render = current_app.extensions.get("pazhou", {}).get("unmatched_page")
+    return render(error) if render is not None else None
+
+
 def handle_http_exception(error: HTTPException):
     if error.code is None or error.code < 400:
         return error  # redirects (e.g. a missing trailing slash) stay redirects
+    page = _unmatched_web_page(error)
+    if page is not None:
+        return page
     status = error.code
     try:
         title = http.HTTPStatus(status).phrase

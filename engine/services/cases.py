@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 import forms
 
@@ -259,6 +259,8 @@ def list_cases(
     after = decode_cursor(cursor)
     if after is not None:
         query = query.where(Case.id < cursor_id(after[0]))
+    # Every row names its procedure: one query for the page's definitions, not one per kind.
+    query = query.options(selectinload(Case.definition))
     rows = list(session.scalars(query.order_by(Case.id.desc()).limit(page_size + 1)))
     next_cursor = encode_cursor([rows[page_size - 1].id]) if len(rows) > page_size else None
     return rows[:page_size], next_cursor
@@ -314,6 +316,45 @@ def open_tasks(session: Session, case: Case) -> list[Task]:
             .order_by(Task.id)
         )
     )
+
+
+def open_tasks_of_cases(session: Session, case_ids: Iterable[int]) -> dict[int, list[Task]]:
+    """The open tasks of several cases in one query (a list page), by case id, oldest first."""
+    ids = list(case_ids)
+    by_case: dict[int, list[Task]] = {case_id: [] for case_id in ids}
+    if not ids:
+        return by_case
+    rows = session.scalars(
+        select(Task)
+        .where(Task.case_id.in_(ids), Task.status.in_(steps.OPEN))
+        .options(lazyload(Task.case))  # the page holds its cases already
+        .order_by(Task.id)
+    )
+    for row in rows:
+        by_case[row.case_id].append(row)
+    return by_case
+
+
+def stages_passed(session: Session, case_ids: Iterable[int]) -> dict[int, set[str]]:
+    """Every stage each case has been in, from its ``case.stage_changed`` events (one query)."""
+    ids = list(case_ids)
+    passed: dict[int, set[str]] = {case_id: set() for case_id in ids}
+    if not ids:
+        return passed
+    rows = session.execute(
+        select(Event.case_id, Event.payload).where(
+            Event.case_id.in_(ids), Event.type == "case.stage_changed"
+        )
+    )
+    for case_id, payload in rows:
+        passed[case_id].update(stages_of_change(payload))
+    return passed
+
+
+def stages_of_change(payload: dict | None) -> set[str]:
+    """The stages a ``case.stage_changed`` event names (the one left and the one entered)."""
+    payload = payload or {}
+    return {stage for stage in (payload.get("from"), payload.get("to")) if stage}
 
 
 def timeline(session: Session, actor: Actor, ref: str | int) -> list[Event]:

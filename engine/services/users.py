@@ -226,8 +226,16 @@ def list_users(session: Session, actor: Actor, department: str | None = None) ->
 
 def display_name(session: Session, username: str) -> str:
     """How a user is named on pages (who holds a task): the display name, else the username."""
-    name = session.scalar(select(User.display_name).where(User.username == username))
-    return name or username
+    return display_names(session, [username]).get(username, username)
+
+
+def display_names(session: Session, usernames) -> dict[str, str]:
+    """username -> display name of the users among ``usernames`` (one query); others are absent."""
+    names = sorted({name for name in usernames if name})
+    if not names:
+        return {}
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(names)))
+    return {username: display or username for username, display in rows}
 
 
 def list_departments(session: Session) -> list[Department]:

@@ -32,9 +32,11 @@ def init_web(app) -> None:
         views_webhooks,
     )
 
-    del error_pages, views_admin, views_cases, views_modeler, views_start, views_tasks  # routes
+    del views_admin, views_cases, views_modeler, views_start, views_tasks  # routes
     del views_webhooks
     i18n.init_i18n(app)
     display.init_filters(app)
     session_auth.init_session(app)
+    # Unmatched addresses outside /api/ get the web error page (see engine.api.errors).
+    app.extensions["pazhou"]["unmatched_page"] = error_pages.unmatched_page
     app.register_blueprint(bp)

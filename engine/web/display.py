@@ -76,16 +76,55 @@ def sla(task) -> dict:
     return {"level": level, "text": f"{gettext('剩余')} {max(left, 0)} {gettext('工作日')}"}
 
 
-def stage_progress(stage: str | None) -> list[dict]:
-    """The nine stages an enterprise sees, each done / current / todo."""
+def stage_progress(stage: str | None, passed=frozenset()) -> list[dict]:
+    """The nine stages an enterprise sees: done / current / skipped / todo.
+
+    A stage is done only if the case has been in it (``passed``: the stages its
+    case.stage_changed events name); an earlier stage the case never went through is
+    "skipped", not done. A case that never had a stage gets no bar (an empty list): the page
+    shows its current step instead.
+    """
+    passed = set(passed or ()) | ({stage} if stage else set())
+    if not passed:
+        return []
     index = STAGES.index(stage) if stage in STAGES else -1
     result = []
     for position, code in enumerate(STAGES):
-        state = "done" if position < index else "current" if position == index else "todo"
-        if stage == "completed" and code == "completed":
+        if code == stage and code != "completed":
+            state = "current"
+        elif code in passed:
             state = "done"
+        elif position < index:
+            state = "skipped"
+        else:
+            state = "todo"
         result.append({"code": code, "name": stage_name(code), "state": state})
     return result
+
+
+# Every event type the journal writes (engine.services.journal, webhooks.EVENT_TYPES).
+EVENT_NAMES = {
+    "case.started": "案件发起",
+    "case.stage_changed": "阶段变更",
+    "case.completed": "案件办结",
+    "case.cancelled": "案件撤销",
+    "task.created": "任务到达",
+    "task.completed": "任务办结",
+    "task.cancelled": "任务取消",
+    "task.sla_warning": "办理时限预警",
+    "task.sla_breached": "办理超期",
+    "task.sla_paused": "等待企业，计时暂停",
+    "task.sla_resumed": "计时恢复",
+    "task.due_recomputed": "办理时限重新计算",
+    "timer.fired": "定时节点触发",
+    "message.received": "收到外部消息",
+    "rectification.issued": "下发整改通知",
+}
+
+
+def event_name(event_type: str | None) -> str:
+    """A readable name of an event type; an unknown type shows as itself."""
+    return gettext(EVENT_NAMES.get(event_type or "", event_type or "—"))
 
 
 def init_filters(app) -> None:
@@ -96,6 +135,7 @@ def init_filters(app) -> None:
         status_name=status_name,
         role_name=role_name,
         stage_name=stage_name,
+        event_name=event_name,
     )
     app.jinja_env.globals.update(
         sla=sla, stage_progress=stage_progress, is_en=is_en, lang_url=lang_url

@@ -1,14 +1,19 @@
-"""Domain errors and HTTP errors on pages: an HTML page, or JSON for the page's fetch() calls."""
+"""Domain errors and HTTP errors on pages: an HTML page, or JSON for the page's fetch() calls.
+
+Addresses no route matches (a mistyped `/inbox/`, `/tasks/abc`) are not the web blueprint's:
+the app-wide handler (engine.api.errors) hands those outside /api/ to :func:`unmatched_page`.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask import current_app, make_response, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from ..errors import PazhouError, Unauthorized
 from . import bp
 from .context import settings
 from .i18n import gettext as _
+from .session_auth import load_web_user
 
 
 def _wants_json() -> bool:
@@ -47,7 +52,13 @@ def domain_error(error: PazhouError):
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     title, detail, back = error.name, error.description, None
-    if isinstance(error, RequestEntityTooLarge):
+    if isinstance(error, NotFound):
+        title = _("页面不存在")
+        detail = _("您访问的地址不存在，请检查网址，或从上方菜单进入。")
+    elif isinstance(error, MethodNotAllowed):
+        title = _("不支持此操作")
+        detail = _("此页面不支持这种请求方式，请从页面上的按钮或链接操作。")
+    elif isinstance(error, RequestEntityTooLarge):
         # Refused before the body is read: the form is lost, so say what fits and lead back.
         title = _("提交的内容过大")
         detail = _(
@@ -61,3 +72,13 @@ def http_error(error: HTTPException):
     return render_template(
         "error.html", status=error.code, title=title, detail=detail, back=back
     ), error.code
+
+
+def unmatched_page(error: HTTPException):
+    """The web error page for an address outside /api/ that no route matches (404, or 405
+    for a method the page does not take), with the menu of the logged-in user if any."""
+    load_web_user()
+    response = make_response(http_error(error))
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response

@@ -194,6 +194,28 @@ CATALOGUE_EN: dict[str, str] = {
         " What you entered is kept below; agree with them, and submit again once they"
         " release the task."
     ),
+    "需要您办理": "Your action needed",
+    "您访问的地址不存在，请检查网址，或从上方菜单进入。": (
+        "There is no page at this address. Check the address, or use the menu above."
+    ),
+    "不支持此操作": "Not allowed here",
+    "此页面不支持这种请求方式，请从页面上的按钮或链接操作。": (
+        "This page does not accept this kind of request; use the page's buttons and links."
+    ),
+    "案件发起": "Case started",
+    "阶段变更": "Stage changed",
+    "案件办结": "Case completed",
+    "案件撤销": "Case cancelled",
+    "任务到达": "Task received",
+    "任务办结": "Task completed",
+    "任务取消": "Task cancelled",
+    "办理时限预警": "Deadline warning",
+    "办理超期": "Deadline missed",
+    "计时恢复": "Clock resumed",
+    "办理时限重新计算": "Deadline recalculated",
+    "定时节点触发": "Timer fired",
+    "收到外部消息": "Message received",
+    "下发整改通知": "Rectification issued",
 }
 
 STAGES = (

@@ -52,6 +52,20 @@ def init_session(app) -> None:
 
 @bp.before_request
 def load_actor() -> None:
+    load_web_user()
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if g.web_user is None:
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    if request.method == "POST":
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
+        if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+            abort(400, "CSRF token missing or wrong")
+    return None
+
+
+def load_web_user() -> None:
+    """``g.web_user`` (and ``g.actor``) from the session's token; None when not logged in."""
     g.web_user = None
     token = session.get("token")
     if token:
@@ -69,15 +83,6 @@ def load_actor() -> None:
                     "department": user.department_code,
                     "enterprise": user.enterprise.name if user.enterprise else None,
                 }
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    if g.web_user is None:
-        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-    if request.method == "POST":
-        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
-        if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
-            abort(400, "CSRF token missing or wrong")
-    return None
 
 
 def current_actor() -> Actor:

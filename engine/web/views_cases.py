@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import render_template, request
 
 from .. import http_files
-from ..services import attachments, cases
-from . import bp
+from ..services import attachments, cases, users
+from . import bp, case_overview, file_labels
 from .context import database
 from .session_auth import current_actor
 
@@ -21,7 +21,13 @@ def cases_page():
         rows, next_cursor = cases.list_cases(
             session, actor, q=q, page_size=PAGE_SIZE, cursor=request.args.get("cursor")
         )
-        return render_template("cases.html", cases=rows, next_cursor=next_cursor, q=q or "")
+        return render_template(
+            "cases.html",
+            cases=rows,
+            overviews=case_overview.for_page(session, rows),
+            next_cursor=next_cursor,
+            q=q or "",
+        )
 
 
 @bp.route("/cases/<ref:ref>")
@@ -36,13 +42,22 @@ def case_page(ref: str):
             if actor.role == "enterprise" and task.department == "enterprise"
         ]
         files = attachments.case_attachments(session, case.id)
+        events = cases.timeline(session, actor, case.id)
         return render_template(
             "case.html",
             case=case,
+            overview=case_overview.for_case(case, open_tasks, events),
             open_tasks=open_tasks,
             my_tasks=mine,
-            events=cases.timeline(session, actor, case.id),
+            events=events,
+            actor_names=users.display_names(
+                session,
+                [event.actor for event in events]
+                + [file.uploaded_by for file in files]
+                + [task.assignee for task in open_tasks],
+            ),
             files=files,
+            file_labels=file_labels.labels(session, case, events, (f.id for f in files)),
         )
 
 

@@ -30,7 +30,7 @@ def test_enterprise_sees_its_case_move_to_the_next_stage(page, world):
         "data-stage-code", "under_construction"
     )
     expect(page.get_by_test_id("my-tasks")).to_contain_text("企业回复审查意见")
-    expect(page.get_by_test_id("timeline")).to_contain_text("case.stage_changed")
+    expect(page.get_by_test_id("timeline")).to_contain_text("阶段变更")
     diagram = page.get_by_test_id("diagram")
     expect(diagram).to_have_attribute("data-loaded", "true")
     expect(diagram.locator(".highlight-done[data-element-id='Task_fire_review']")).to_have_count(1)
