@@ -145,6 +145,14 @@ class Runtime:
         self._guarded(task.run)
         self._guarded(workflow.do_engine_steps)
 
+    def task_data(self, workflow: BpmnWorkflow, spiff_id: str) -> dict:
+        """The data a task holds (a called procedure's task: that procedure's data)."""
+        try:
+            task = workflow.get_task_from_id(UUID(spiff_id))
+        except (SpiffWorkflowException, ValueError):
+            return {}
+        return dict(task.data) if task is not None else {}
+
     def waiting_messages(self, workflow: BpmnWorkflow) -> set[str]:
         return {
             event.name

@@ -231,14 +231,23 @@ def task_form(task: Task) -> dict | None:
     return {"key": task.form_key, "schema": schema, "ui": schema.get("x-ui", {})}
 
 
-def _keep_read_only(session: Session, task: Task, data: dict) -> dict:
-    """What the form shows read-only stays as the case holds it, whatever was submitted."""
-    if not task.form_key or not isinstance(data, dict):
-        return data
+def _read_only_form(task: Task) -> dict | None:
+    """The task's form schema if it shows fields read-only (see forms/read_only.py)."""
+    if not task.form_key:
+        return None
     schema = forms.shared_form(task.form_key)
-    if not forms.read_only_keys(schema):
-        return data
-    return forms.keep_read_only(schema, data, cases.case_data(session, task.case))
+    return schema if forms.read_only_keys(schema) else None
+
+
+def read_only_values(session: Session, task: Task) -> dict:
+    """What the task's form shows read-only: the values its workflow task holds, which for a
+    task of a called procedure are that procedure's, not the case's."""
+    schema = _read_only_form(task)
+    if schema is None:
+        return {}
+    held = steps.runtime().task_data(steps.load_workflow(session, task.case), task.spiff_task_id)
+    held = steps.json_safe(held)
+    return {key: held[key] for key in forms.read_only_keys(schema) if held.get(key) is not None}
 
 
 def complete(session: Session, actor: Actor, task_id: int, data: dict, now: datetime) -> Case:
@@ -249,8 +258,9 @@ def complete(session: Session, actor: Actor, task_id: int, data: dict, now: date
     _may_act(actor, task)
     if task.status not in steps.OPEN:
         raise TaskNotReady()
-    data = _keep_read_only(session, task, data)
-    cases.validate_form_data(session, task.form_key, data, task.case_id)
+    read_only_form = _read_only_form(task) if isinstance(data, dict) else None
+    if read_only_form is None:  # otherwise validated once the held values are known, below
+        cases.validate_form_data(session, task.form_key, data, task.case_id)
 
     case = steps.lock_case(session, task.case_id)
     # Lock the task row too: a concurrent claim must not slip in between this read and COMMIT.
@@ -262,6 +272,11 @@ def complete(session: Session, actor: Actor, task_id: int, data: dict, now: date
     if task.assignee and task.assignee != actor.username and actor.role != "admin":
         raise Conflict(f"任务由 {task.assignee} 认领 (claimed by {task.assignee})")
     workflow = steps.load_workflow(session, case)
+    if read_only_form is not None:
+        # Shown read-only, kept as the task holds them: a submitted value is not taken.
+        held = steps.runtime().task_data(workflow, task.spiff_task_id)
+        data = forms.keep_read_only(read_only_form, data, steps.json_safe(held))
+        cases.validate_form_data(session, task.form_key, data, task.case_id)
     ctx = steps.StepContext(session, case, actor.username, now)
     ctx.completed_spiff_ids.add(task.spiff_task_id)
     steps.runtime().complete(workflow, task.spiff_task_id, data)

@@ -111,9 +111,8 @@ def _render_task(
         task = tasks.get_task(session, actor, task_id)
         case = task.case
         form = tasks.task_form(task)
-        read_only = bool(form) and bool(forms.read_only_keys(form["schema"]))
-        case_data = cases.case_data(session, case) if read_only or actor.is_staff else {}
-        held = case_data if read_only else {}
+        case_data = cases.case_data(session, case) if actor.is_staff else {}
+        held = tasks.read_only_values(session, task) if form else {}
         fields = build_fields(form["schema"], data, errors, is_en(), held) if form else []
         field_paths = _paths(fields)
         general_errors = [
@@ -205,11 +204,7 @@ def complete_task(task_id: int):
         form = tasks.task_form(task)
         case_id = task.case_id
         # for the English wording of errors below (the service keeps these fields itself)
-        held = (
-            cases.case_data(session, task.case)
-            if form and forms.read_only_keys(form["schema"])
-            else {}
-        )
+        held = tasks.read_only_values(session, task) if form else {}
     uploaded: dict[str, list[str]] = {}
     upload_errors: dict[str, list[str]] = {}
     # Uploads commit on their own, so a file survives a form that comes back with errors.
