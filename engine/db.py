@@ -53,11 +53,12 @@ def share(session: Session, name: str) -> None:
     Asked for once per transaction, however many paths of one step ask."""
     if writer_holds_database(session):
         return
+    # A savepoint rolled back releases what was taken inside it: held per (nested) transaction.
     held = session.info.setdefault("shared_locks", {})
-    transaction = session.get_transaction()
+    transaction = session.get_nested_transaction() or session.get_transaction()
     if transaction is None or held.get(name) is not transaction:
         session.execute(_SHARED, {"name": name})
-        held[name] = session.get_transaction()
+        held[name] = session.get_nested_transaction() or session.get_transaction()
 
 
 _EXCLUSIVE = text("SELECT pg_advisory_xact_lock(hashtext(:name))")

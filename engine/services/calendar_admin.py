@@ -80,10 +80,14 @@ def keep_current(session: Session) -> None:
     waited for; one that comes later waits, and then recomputes what this step wrote."""
     global _checked_at
     share(session, calendar.IMPORT_LOCK)
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get("calendar_checked") is transaction:
+        return  # once per transaction: what it saw cannot change before COMMIT
     _checked_at = time.monotonic()
     fingerprint, loaded = _loaded
     if _fingerprint(session) != fingerprint or calendar.get_default_calendar() is not loaded:
         refresh_default_calendar(session)
+    session.info["calendar_checked"] = session.get_transaction()
 
 
 def _installed(after: calendar.WorkingCalendar) -> None:

@@ -16,7 +16,7 @@ import forms
 from .. import audit
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import Case, CaseState, Enterprise, Event, Task
-from . import deployments, journal, steps
+from . import calendar_admin, deployments, journal, steps
 from .actors import Actor
 
 # What the form validator says of a file id that is not one of the case's attachments, and
@@ -230,6 +230,7 @@ def begin(
             "data": data,
         },
     )
+    calendar_admin.keep_current(session)  # timer expressions count working days
     workflow = steps.runtime().start(
         top, subprocess_specs, {**data, "project_name": case.project_name}
     )

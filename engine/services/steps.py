@@ -29,7 +29,7 @@ from ..models import (
 from ..row_writes import update_columns, write_changes
 from ..runtime import Runtime, StepResult
 from . import calendar_admin, deadlines, journal
-from .journal import OPEN, WEBHOOK_EVENTS, StepContext, lock_case, record  # noqa: F401 (re-exported)
+from .journal import OPEN, WEBHOOK_EVENTS, StepContext, record  # noqa: F401 (re-exported)
 
 SEARCH_FIELDS = ("project_code",)
 PERMIT_FIELDS = ("permit_no", "permit_number", "issued_permits")
@@ -112,6 +112,14 @@ def load_workflow(session: Session, case: Case):
     return runtime().load(state.state, top, subprocess_specs)
 
 
+def lock_case(session: Session, case_id: int) -> Case:
+    """The case locked for a step (``journal.lock_case``), with this process's calendar made
+    current before the engine runs: timer expressions count working days too."""
+    case = journal.lock_case(session, case_id)
+    calendar_admin.keep_current(session)
+    return case
+
+
 def finish(ctx: StepContext, workflow) -> StepResult:
     """Sync inbox rows, stage, timers and searchable fields with the workflow, then save it."""
     # Queries below would otherwise flush after every recorded event; the explicit flushes
@@ -126,7 +134,7 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
     case = ctx.case
     session = ctx.session
     # New due dates below use the process-wide calendar: current with any import, also one
-    # another process committed a moment ago.
+    # another process committed a moment ago (checked already when the step locked the case).
     calendar_admin.keep_current(session)
 
     # One read of the case's open tasks and live jobs serves the whole step: the inbox sync,

@@ -156,6 +156,33 @@ def test_a_calendar_imported_by_another_process_is_used_for_new_due_dates(db):
     assert (review.due_at, review.due_provisional) == (at(2027, 1, 5, 2, 0), False)
 
 
+def test_a_timer_counts_working_days_on_a_year_another_process_imported(db):
+    """Timer expressions call add_working_days while the engine runs, before the step's
+    due dates are computed: the calendar must be current by then too."""
+    deploy(
+        db,
+        at(2026, 12, 1),
+        "timer_wait.bpmn",
+        {
+            b'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT1S"</bpmn:timeDuration>': (
+                b'<bpmn:timeDate xsi:type="bpmn:tFormalExpression">'
+                b"add_working_days(date(2026, 12, 31), 2).isoformat() + 'T10:00:00+08:00'"
+                b"</bpmn:timeDate>"
+            )
+        },
+    )
+    with db.read() as session:  # this process has loaded its calendar, without 2027
+        calendar_admin.refresh_default_calendar(session)
+    with db.write() as session:  # another process imports 2027
+        session.add(CalendarYear(year=2027, source="另一进程导入", imported_at=at(2026, 12, 29)))
+        session.add_all(CalendarDay(day=date(2027, 1, day), is_workday=False) for day in (1, 2, 3))
+    case_id = start(db, at(2026, 12, 30), "timer_wait")
+    with db.read() as session:
+        timer = session.scalars(select(Job).where(Job.case_id == case_id)).one()
+    # Jan 1 is a holiday now: Dec 31 + 2 working days is Jan 5 (Jan 4 on a Mon-Fri guess).
+    assert timer.due_at == at(2027, 1, 5, 2, 0)
+
+
 def test_an_import_is_not_undone_by_a_reload_running_in_another_thread(db, monkeypatch):
     """The embedded job worker reloads the calendar in its own thread; if it read the database
     just before a request thread's import committed, it must not install the older calendar
