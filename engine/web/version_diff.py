@@ -13,8 +13,28 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 # Diagram layout and wiring: moving a shape or re-routing an edge is not a change of procedure.
 _SKIP_TAGS = {"incoming", "outgoing", "flowNodeRef", "BPMNShape", "BPMNEdge", "Bounds", "waypoint"}
 # Expressions that decide what the procedure does, by the tag that holds them.
-_EXPRESSIONS = ("conditionExpression", "script", "timeDuration", "timeDate", "timeCycle")
+_EXPRESSIONS = (
+    "conditionExpression",
+    "script",
+    "timeDuration",
+    "timeDate",
+    "timeCycle",
+    "calledDecisionId",
+    "preScript",
+    "postScript",
+)
+# Attributes that change what the procedure does: the wiring, called processes, defaults.
+_ATTRIBUTES = (
+    "sourceRef",
+    "targetRef",
+    "calledElement",
+    "default",
+    "attachedToRef",
+    "cancelActivity",
+)
 NAME = "name"
+TYPE = "type"
+LANE = "lane"  # a lane is the department of the tasks in it
 _MAX_VALUE = 80
 
 
@@ -47,18 +67,31 @@ class Summary:
         return not (self.added or self.removed or self.changed)
 
 
-def elements(xml: str) -> dict[str, Element]:
-    """The elements a reader knows by id. A SpiffWorkflow property or an expression belongs to
-    the nearest element holding it (the task, not its process; a boundary event, not its
-    timer definition), so a changed task does not make its process count as changed too."""
+def elements(xml: str, process_id: str | None = None) -> dict[str, Element]:
+    """The elements of process ``process_id`` (of the whole file if None) a reader knows by
+    id. A SpiffWorkflow property or an expression belongs to the nearest element holding it
+    (the task, not its process; a boundary event, not its timer definition), so a changed
+    task does not make its process count as changed too."""
     try:
         root = parse_secure(xml.encode("utf-8"))
     except XmlProblem:
         return {}
+    if process_id is not None:
+        processes = [node for node in root.iter() if _is_process(node, process_id)]
+        root = processes[0] if processes else root
     found: dict[str, Element] = {}
     for node in root.iter():
         if isinstance(node.tag, str) and node.get("id") and _named_by_id(node):
-            found[node.get("id")] = Element(node.get("id"), node.get("name"))
+            element = Element(node.get("id"), node.get("name"), {TYPE: _local(node)})
+            for attribute in _ATTRIBUTES:
+                if node.get(attribute) is not None:
+                    element.settings[attribute] = node.get(attribute)
+            found[node.get("id")] = element
+    for node in root.iter():
+        if isinstance(node.tag, str) and _local(node) == "flowNodeRef":
+            lane, member = node.getparent(), found.get((node.text or "").strip())
+            if member is not None and lane is not None:
+                member.settings[LANE] = lane.get("name") or lane.get("id")
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
@@ -74,12 +107,12 @@ def elements(xml: str) -> dict[str, Element]:
     return found
 
 
-def summarize(versions_xml: list[str]) -> list[Summary]:
-    """Per version (oldest first): what changed since the one before."""
+def summarize(versions_xml: list[str], process_id: str | None = None) -> list[Summary]:
+    """Per version (oldest first): what changed in the process since the version before."""
     summaries = []
     previous: dict[str, Element] | None = None
     for xml in versions_xml:
-        current = elements(xml)
+        current = elements(xml, process_id)
         if previous is None:
             summaries.append(Summary(first=True))
         else:
@@ -103,6 +136,10 @@ def _compare(before: dict[str, Element], after: dict[str, Element]) -> Summary:
         if settings:
             summary.changed.append(Change(new, settings))
     return summary
+
+
+def _is_process(node, process_id: str) -> bool:
+    return isinstance(node.tag, str) and _local(node) == "process" and node.get("id") == process_id
 
 
 def _local(node) -> str:

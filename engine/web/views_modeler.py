@@ -33,7 +33,7 @@ def modeler_process(key: str):
         versions = [
             d for d in deployments.list_definitions(session, all_versions=True) if d.key == key
         ]
-        summaries = version_diff.summarize([d.file.content for d in versions])
+        summaries = version_diff.summarize([d.file.content for d in versions], key)
         deployed = request.args.get("deployed")
         if deployed:
             flash(f"{_('已部署')} {key} {_('版本')} {deployed}", "success")

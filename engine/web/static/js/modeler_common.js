@@ -71,12 +71,21 @@ export function wireActions({ config, getXml, markProblems, onChange }) {
       return;
     }
     deployed();
-    const mine = (body.deployed || []).find((d) => d.key === config.key) || (body.deployed || [])[0];
+    const processes = body.deployed || [];
+    const named = (d) => `${d.key} ${config.texts.version} ${d.version}`;
+    if (!config.key) {
+      // A DMN file: the processes that use it get a new version, or none changed.
+      const fresh = processes.filter((d) => d.new);
+      if (processes.length && !fresh.length) say(config.texts.unchangedAll, true);
+      else say(`${config.texts.deployed} ${fresh.map(named).join(", ")}`, true);
+      return;
+    }
+    const mine = processes.find((d) => d.key === config.key);
     if (mine && !mine.new) {
       say(`${config.texts.unchanged} ${mine.version}`, true);
       return;
     }
-    say(`${config.texts.deployed} ${mine ? mine.key + " " + config.texts.version + " " + mine.version : ""}`, true);
-    if (mine && config.key) window.location.assign(`${config.pageUrl}?deployed=${mine.version}`);
+    say(`${config.texts.deployed} ${mine ? named(mine) : ""}`, true);
+    if (mine) window.location.assign(`${config.pageUrl}?deployed=${mine.version}`);
   });
 }
