@@ -11,7 +11,7 @@ from .. import calendar as working_calendar
 from .. import sla as sla_rules
 from ..departments import DEPARTMENTS, ENTERPRISE
 from .context import now
-from .i18n import STAGES, gettext, is_en, stage_name
+from .i18n import STAGES, gettext, is_en, one_language, stage_name
 
 LOCAL = working_calendar.BUREAU_TZ
 
@@ -136,6 +136,7 @@ def init_filters(app) -> None:
         role_name=role_name,
         stage_name=stage_name,
         event_name=event_name,
+        one_language=one_language,
     )
     app.jinja_env.globals.update(
         sla=sla, stage_progress=stage_progress, is_en=is_en, lang_url=lang_url

@@ -6,6 +6,8 @@ A Python dict instead of .po/.mo files, so no compile step is needed by `make ru
 
 from __future__ import annotations
 
+import re
+
 from flask import request
 from flask_babel import Babel, get_locale
 
@@ -266,6 +268,23 @@ def is_en() -> bool:
 def gettext(text: str, **params) -> str:
     translated = CATALOGUE_EN.get(text, text) if is_en() else text
     return translated % params if params else translated
+
+
+# Messages raised by the services carry both languages: "案件不存在 (no such case)", titles
+# "未找到 Not found". A page shows the part of its own language.
+_ZH_THEN_EN_IN_PARENS = re.compile(r"^(?P<zh>.*[^\x00-\x7f].*?)\s*\((?P<en>[\x20-\x7e]+)\)$", re.S)
+_ZH_THEN_EN_TITLE = re.compile(r"^(?P<zh>[^\x00-\x7f][^ ]*) (?P<en>[A-Za-z][\x20-\x7e]*)$")
+
+
+def one_language(text: str | None) -> str:
+    """The page's language of a bilingual service message; other text as it is."""
+    if not text:
+        return text or ""
+    text = str(text)
+    match = _ZH_THEN_EN_IN_PARENS.match(text) or _ZH_THEN_EN_TITLE.match(text)
+    if match is None:
+        return text
+    return match["en"] if is_en() else match["zh"]
 
 
 def ngettext(singular: str, plural: str, n: int, **params) -> str:

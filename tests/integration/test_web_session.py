@@ -49,3 +49,15 @@ def test_redelivering_a_delivery_being_sent_says_so_on_the_admin_page(app, facto
     )
     assert response.status_code == 200
     assert "正在投递，请稍后再试" in response.get_data(as_text=True)
+
+
+def test_error_pages_speak_the_page_language_only(app, factory):
+    """Service messages carry both languages ("案件不存在 (no such case)"); a page shows one."""
+    client, _ = factory.web_login(factory.user("officer", "fire"))
+    chinese = client.get("/cases/HZ-2099-999999").get_data(as_text=True)
+    assert "404 · 未找到" in chinese and "案件不存在" in chinese
+    assert "Not found" not in chinese and "no such case" not in chinese
+
+    english = client.get("/cases/HZ-2099-999999?lang=en").get_data(as_text=True)
+    assert "404 · Not found" in english and "no such case" in english
+    assert "未找到" not in english and "案件不存在" not in english
