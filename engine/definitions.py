@@ -59,6 +59,7 @@ class ParsedProcess:
     decision_refs: list[str]
     start_form_key: str | None
     content_hash: str
+    starters: list[str] | None = None
 
 
 @dataclass
@@ -89,6 +90,15 @@ def _property(element, name: str) -> str | None:
         if prop.get("name") == name:
             return prop.get("value")
     return None
+
+
+def starters_of(start) -> list[str] | None:
+    """The start event's ``starters`` property: who may start the process (department codes,
+    ``enterprise``), comma separated; None when it has none."""
+    value = _property(start, "starters") if start is not None else None
+    if value is None:
+        return None
+    return [token.strip() for token in value.split(",") if token.strip()]
 
 
 def _lane_of(process, element) -> str | None:
@@ -154,6 +164,12 @@ def _check_process_xml(
         form_key = _property(start, "formKey")
         if form_key and not form_exists(form_key):
             problem(start, f"表单 '{form_key}' 不存在于 forms/ (no form '{form_key}' in forms/)")
+        unknown = [code for code in starters_of(start) or [] if not is_assignable(code)]
+        if unknown:
+            problem(
+                start,
+                f"starters 中有未知的部门代码 (unknown department in starters): {', '.join(unknown)}",
+            )
 
     called = []
     for activity in process.iter(f"{{{bpmn_xml.BPMN_NS}}}callActivity"):
@@ -357,6 +373,7 @@ def analyse_bundle(
                 decision_refs=sorted(set(decisions)),
                 start_form_key=_property(start, "formKey") if start is not None else None,
                 content_hash=digest.hexdigest(),
+                starters=starters_of(start),
             )
         )
     if not result.processes and not result.problems and not result.dmn_files:

@@ -135,6 +135,8 @@ class ProcessDefinition(Base):
     called_keys: Mapped[list] = mapped_column(JSON, default=list)
     decision_refs: Mapped[list] = mapped_column(JSON, default=list)
     start_form_key: Mapped[str | None] = mapped_column(String(100))
+    # Who may start it: department codes and/or "enterprise" (admins always); None: anyone.
+    starters: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
     file: Mapped[DeploymentFile] = relationship(lazy="select")

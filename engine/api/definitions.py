@@ -35,6 +35,7 @@ def definition_payload(definition: ProcessDefinition, with_form: bool = False) -
         "created_at": definition.created_at,
         "filename": definition.file.filename,
         "start_form_key": definition.start_form_key,
+        "starters": definition.starters,
     }
     if with_form:
         payload["start_form"] = deployments.start_form(definition)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 import forms
 
 from .. import audit
+from ..departments import ENTERPRISE
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import Case, CaseState, Enterprise, Event, Task
 from . import calendar_admin, deployments, journal, steps
@@ -146,19 +147,36 @@ def start_case(
     no valid id here: files come with :func:`start_files.start_case_with_files`.
     """
     definition = deployments.get_definition(session, definition_key, version)
-    enterprise_id = starting_enterprise(session, actor, enterprise_id)
+    enterprise_id = starting_enterprise(session, actor, enterprise_id, definition)
     validate_form_data(session, definition.start_form_key, data, None)
     case = open_case(session, actor, definition, project_name, now, enterprise_id)
     return begin(session, actor, case, data, now, validated=True)
 
 
-def starting_enterprise(session: Session, actor: Actor, enterprise_id: int | None) -> int | None:
+def may_start(actor: Actor, definition) -> bool:
+    """Whether ``actor`` may start cases of ``definition``: its start event's ``starters``
+    (department codes, ``enterprise``) if it names any; admins always; analysts never."""
+    if actor.role == "analyst":
+        return False
+    if actor.role == "admin" or definition.starters is None:
+        return True
+    if actor.role == "enterprise":
+        return ENTERPRISE in definition.starters
+    return actor.department in definition.starters
+
+
+def starting_enterprise(
+    session: Session, actor: Actor, enterprise_id: int | None, definition
+) -> int | None:
+    """For which enterprise ``actor`` starts a case of ``definition`` (403 if they may not)."""
+    if not may_start(actor, definition):
+        if actor.role == "analyst":
+            raise Forbidden("分析员不能发起案件 (analysts do not start cases)")
+        raise Forbidden(f"您不能发起“{definition.name}” (you may not start {definition.key})")
     if actor.role == "enterprise":
         if enterprise_id not in (None, actor.enterprise_id):
             raise Forbidden("企业只能为本企业发起案件 (enterprises start cases for themselves)")
         return actor.enterprise_id
-    if actor.role == "analyst":
-        raise Forbidden("分析员不能发起案件 (analysts do not start cases)")
     if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
         raise InvalidInput("企业不存在 (no such enterprise)", {"enterprise_id": ["企业不存在"]})
     return enterprise_id
@@ -188,7 +206,7 @@ def open_case(
     The caller's transaction decides: if :func:`begin` refuses the start form, rolling back
     removes the row and its files together.
     """
-    enterprise_id = starting_enterprise(session, actor, enterprise_id)
+    enterprise_id = starting_enterprise(session, actor, enterprise_id, definition)
     check_project_name(project_name)
     case = Case(
         case_number=f"TMP-{uuid.uuid4().hex[:20]}",

@@ -115,6 +115,7 @@ def deploy_bundle(
             called_keys=process.called_keys,
             decision_refs=process.decision_refs,
             start_form_key=process.start_form_key,
+            starters=process.starters,
             created_at=now,
         )
         session.add(definition)

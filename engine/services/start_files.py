@@ -69,7 +69,7 @@ def start_case_with_files(
     not a file field of the start form, whose object or list item is missing from ``data``,
     with several files for a scalar field, or for a file refused by size or type."""
     definition = deployments.get_definition(session, definition_key, version)
-    enterprise_id = cases.starting_enterprise(session, actor, enterprise_id)
+    enterprise_id = cases.starting_enterprise(session, actor, enterprise_id, definition)
     if not isinstance(data, dict):
         raise InvalidInput(
             "data 必须是对象 (data must be an object)", {"data": ["必须是 JSON 对象"]}

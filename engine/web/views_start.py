@@ -21,7 +21,12 @@ from .session_auth import current_actor, roles
 @roles("enterprise", "officer", "admin")
 def new_case_index():
     with database().read() as session:
-        startable = [d for d in deployments.list_definitions(session) if d.start_form_key]
+        actor = current_actor()
+        startable = [
+            d
+            for d in deployments.list_definitions(session)
+            if d.start_form_key and cases.may_start(actor, d)
+        ]
         return render_template("new_case_index.html", definitions=startable)
 
 
@@ -31,6 +36,7 @@ def _render(key: str, data=None, errors=None, values=None, status: int = 200, re
     errors = errors or {}
     with database().read() as session:
         definition = deployments.get_definition(session, key)
+        cases.starting_enterprise(session, actor, None, definition)  # 403 for who may not
         form = deployments.start_form(definition)
         enterprises = (
             []
@@ -94,7 +100,7 @@ def start_case(key: str):
         with database().read() as session:
             definition = deployments.get_definition(session, key)
             form = deployments.start_form(definition)
-            enterprise_id = cases.starting_enterprise(session, actor, enterprise_id)
+            enterprise_id = cases.starting_enterprise(session, actor, enterprise_id, definition)
         schema = form["schema"] if form else {"type": "object", "properties": {}}
         # What the form shows again if refused: no file, as a refusal keeps none.
         data = parse(schema, request.form, {})

@@ -43,6 +43,14 @@ class DefinitionSchema(DefinitionRefSchema):
     filename = fields.String()
     start_form_key = fields.String(allow_none=True)
     start_form = fields.Nested(FormSchema, allow_none=True)
+    starters = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata={
+            "description": "Who may start it: department codes and/or 'enterprise' (admins "
+            "always); null: anyone who starts cases."
+        },
+    )
 
 
 class DefinitionListArgsSchema(ma.Schema):
