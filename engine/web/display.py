@@ -9,9 +9,9 @@ from flask import request
 
 from .. import calendar as working_calendar
 from .. import sla as sla_rules
-from ..departments import DEPARTMENTS, ENTERPRISE
+from ..departments import DEPARTMENTS, ENTERPRISE, is_assignable
 from .context import now
-from .i18n import STAGES, gettext, is_en, one_language, stage_name
+from .i18n import DMN_JS_ZH, STAGES, gettext, is_en, one_language, stage_name
 
 LOCAL = working_calendar.BUREAU_TZ
 
@@ -138,8 +138,13 @@ def init_filters(app) -> None:
         event_name=event_name,
         one_language=one_language,
     )
+    app.jinja_env.tests["department_code"] = is_assignable
     app.jinja_env.globals.update(
-        sla=sla, stage_progress=stage_progress, is_en=is_en, lang_url=lang_url
+        sla=sla,
+        stage_progress=stage_progress,
+        is_en=is_en,
+        lang_url=lang_url,
+        DMN_JS_ZH=DMN_JS_ZH,
     )
 
 

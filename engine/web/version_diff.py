@@ -3,6 +3,7 @@ removed by name, and for each changed element the setting, its old value and its
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -34,7 +35,12 @@ _ATTRIBUTES = (
 )
 NAME = "name"
 TYPE = "type"
-LANE = "lane"  # a lane is the department of the tasks in it
+# A user task's department: its `department` property (a quoted code or an expression), else
+# the name of its lane. Compared as one setting, so moving a task between lanes and setting
+# the property read alike.
+DEPARTMENT = "department"
+_LANE = "lane"
+_QUOTED_CODE = re.compile(r"""^\s*['"]([a-z_]+)['"]\s*$""")
 _MAX_VALUE = 80
 
 
@@ -91,7 +97,7 @@ def elements(xml: str, process_id: str | None = None) -> dict[str, Element]:
         if isinstance(node.tag, str) and _local(node) == "flowNodeRef":
             lane, member = node.getparent(), found.get((node.text or "").strip())
             if member is not None and lane is not None:
-                member.settings[LANE] = lane.get("name") or lane.get("id")
+                member.settings[_LANE] = lane.get("name") or lane.get("id")
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
@@ -104,7 +110,21 @@ def elements(xml: str, process_id: str | None = None) -> dict[str, Element]:
         owner = _owner(node, found)
         if owner is not None and setting:
             owner.settings[setting] = value
+    for element in found.values():
+        _settle_defaults(element.settings)
     return found
+
+
+def _settle_defaults(settings: dict[str, str | None]) -> None:
+    """Settings as they take effect: a user task's department, BPMN's defaults spelt out (an
+    editor may drop cancelActivity="true" when it saves)."""
+    lane = settings.pop(_LANE, None)
+    if settings.get(TYPE) == "userTask":
+        expression = settings.get(DEPARTMENT)
+        quoted = _QUOTED_CODE.match(expression) if expression else None
+        settings[DEPARTMENT] = quoted.group(1) if quoted else (expression or lane)
+    if settings.get(TYPE) == "boundaryEvent":
+        settings.setdefault("cancelActivity", "true")
 
 
 def summarize(versions_xml: list[str], process_id: str | None = None) -> list[Summary]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 from playwright.sync_api import expect
 
 from engine.bpmn_xml import parse_secure
 from engine.definitions import NS
 from engine.services import deployments
+from engine.services.actors import SYSTEM
 from tests.e2e.server import PROCESS_KEY, login
 
 
@@ -41,7 +44,7 @@ def test_analyst_changes_a_department_validates_and_deploys_a_new_version(page, 
     newest = page.get_by_test_id("versions").locator("tbody tr").first
     expect(newest).to_have_attribute("data-version", str(before + 1))
     expect(newest).to_contain_text("Task_civil_defense_review")
-    expect(newest).to_contain_text("部门 — → 'housing'")
+    expect(newest).to_contain_text("部门 人防 → 住建局（施工许可/建管）")
 
     # Deploying the same diagram again creates nothing, and says so.
     expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
@@ -103,3 +106,18 @@ def leaving_asks_first(page) -> bool:
         return event.defaultPrevented;
       }"""
     )
+
+
+def test_the_decision_table_editor_names_its_views_and_speaks_chinese(page, world):
+    dmn = Path(__file__).resolve().parents[2] / "processes" / "required_reviews.dmn"
+    with world.db.write() as session:
+        deployments.deploy_bundle(
+            session, SYSTEM, [(dmn.name, dmn.read_bytes())], datetime.now(UTC), 5 * 1024 * 1024
+        )
+    login(page, world, "analyst")
+    page.goto(world.url(f"/modeler/dmn/{dmn.name}"))
+    expect(page.get_by_test_id("dmn-canvas")).to_have_attribute("data-loaded", "true")
+    views = page.locator("[data-dmn-views] button")
+    expect(views.first).to_have_text("决策关系图")  # not the decision's own name twice
+    expect(page.get_by_test_id("dmn-canvas")).to_contain_text("命中策略")
+    expect(page.get_by_test_id("dmn-canvas")).not_to_contain_text("Hit policy")

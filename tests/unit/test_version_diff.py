@@ -5,7 +5,8 @@ from __future__ import annotations
 from engine.web.version_diff import summarize
 
 BEFORE = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="Defs">
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs">
   <bpmn:process id="review" name="审查">
     <bpmn:laneSet id="Lanes">
       <bpmn:lane id="Lane_fire" name="fire"><bpmn:flowNodeRef>Task_a</bpmn:flowNodeRef></bpmn:lane>
@@ -33,7 +34,28 @@ def test_moving_a_task_to_another_lane_is_a_change_of_department():
         '<bpmn:flowNodeRef>Task_a</bpmn:flowNodeRef></bpmn:lane>\n      <bpmn:lane id="Lane_housing" name="housing">',
         '</bpmn:lane>\n      <bpmn:lane id="Lane_housing" name="housing"><bpmn:flowNodeRef>Task_a</bpmn:flowNodeRef>',
     )
-    assert changes(after) == {"Task_a": [("lane", "fire", "housing")]}
+    assert changes(after) == {"Task_a": [("department", "fire", "housing")]}
+
+
+def test_a_department_property_replaces_the_lane_and_reads_as_its_code():
+    after = BEFORE.replace(
+        '<bpmn:userTask id="Task_a" name="甲" />',
+        '<bpmn:userTask id="Task_a" name="甲"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="department" value="\'civil_defense\'" />'
+        "</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>",
+    )
+    assert changes(after) == {"Task_a": [("department", "fire", "civil_defense")]}
+
+
+def test_an_interrupting_boundary_event_saved_without_its_default_is_unchanged():
+    before = BEFORE.replace(
+        '<bpmn:sequenceFlow id="Flow_1"',
+        '<bpmn:boundaryEvent id="Timer" attachedToRef="Task_a" cancelActivity="true" />'
+        '<bpmn:sequenceFlow id="Flow_1"',
+    )
+    after = before.replace(' cancelActivity="true"', "")
+    (_first, summary) = summarize([before, after], "review")
+    assert summary.empty
 
 
 def test_rewiring_a_flow_and_calling_another_process_are_changes():
@@ -56,4 +78,7 @@ def test_a_task_whose_type_changed_under_the_same_id_says_so():
     after = BEFORE.replace(
         '<bpmn:userTask id="Task_b" name="乙" />', '<bpmn:manualTask id="Task_b" name="乙" />'
     )
-    assert changes(after) == {"Task_b": [("type", "userTask", "manualTask")]}
+    # ... and a manual task is nobody's inbox: it has no department any more
+    assert changes(after) == {
+        "Task_b": [("department", "housing", None), ("type", "userTask", "manualTask")]
+    }

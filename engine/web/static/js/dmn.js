@@ -2,7 +2,20 @@
 import { readConfig, wireActions } from "./modeler_common.js";
 
 const { xml, config } = readConfig();
-const modeler = new DmnJS({ container: "#canvas", common: { keyboard: { bindTo: window } } });
+// dmn-js's own labels ("Hit policy", "When", "Then"…) through its translate service.
+const labels = config.dmnLabels || {};
+const translate = (template, replacements = {}) =>
+  (labels[template] || template).replace(/{([^}]+)}/g, (_, key) => replacements[key] ?? `{${key}}`);
+// Per view: dmn-js replaces, not merges, the additionalModules of its `common` options.
+const translated = { additionalModules: [{ translate: ["value", translate] }] };
+const modeler = new DmnJS({
+  container: "#canvas",
+  common: { keyboard: { bindTo: window } },
+  drd: translated,
+  decisionTable: translated,
+  literalExpression: translated,
+  boxedExpression: translated,
+});
 window.pazhouDmn = modeler;
 const nav = document.querySelector("[data-dmn-views]");
 
@@ -12,7 +25,8 @@ function renderViews() {
     ...modeler.getViews().map((view) => {
       const button = document.createElement("button");
       button.type = "button";
-      button.textContent = view.element.name || view.element.id;
+      // The diagram of decisions and a decision's table may share a name: say which is which.
+      button.textContent = view.type === "drd" ? config.texts.drd : view.element.name || view.element.id;
       if (active && active.element === view.element) button.className = "primary";
       button.addEventListener("click", () => modeler.open(view));
       return button;
