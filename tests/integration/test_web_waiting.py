@@ -48,8 +48,15 @@ def test_a_case_waiting_for_the_bim_check_says_so_until_the_message_arrives(app,
     english = holder_card(client.get(f"/cases/{number}?lang=en").get_data(as_text=True))
     assert "Waiting for: <strong>CIM platform BIM model check</strong>" in english
 
+    # The API says the same, by message name.
+    api = factory.login(factory.user("enterprise", enterprise_id=enterprise_id))
+    assert api.get(f"/api/v1/cases/{number}").get_json()["waiting_for"] == ["bim_model_accepted"]
+    listed = api.get("/api/v1/cases").get_json()["items"]
+    assert [case["waiting_for"] for case in listed] == [["bim_model_accepted"]]
+
     # The model passes: the departments hold the case, the waiting text is gone.
     flow.message("bim_model_accepted", {"model_id": "BIM-2026-0001"})
+    assert api.get(f"/api/v1/cases/{number}").get_json()["waiting_for"] == []
     item = case_item(client.get("/cases?lang=zh").get_data(as_text=True), number)
     assert "等待外部回复" not in item and "CIM平台 BIM 模型审查" not in item
     assert "消防审验" in item
