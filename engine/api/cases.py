@@ -72,6 +72,11 @@ def case_summary(case: Case, open_tasks: list[dict]) -> dict:
         "completed_at": case.completed_at,
         "due_at": case.due_at,
         "open_tasks": open_tasks,
+        "waiting_for": (
+            list((case.summary or {}).get("waiting_for") or [])
+            if case.status == "running" and not open_tasks
+            else []
+        ),
     }
 
 

@@ -32,6 +32,8 @@ from . import calendar_admin, deadlines, journal
 from .journal import OPEN, WEBHOOK_EVENTS, StepContext, record  # noqa: F401 (re-exported)
 
 SEARCH_FIELDS = ("project_code",)
+# Keys of case.summary saying what a case with no open task waits for (see _note_waiting).
+WAITING_KEYS = ("waiting_for", "waiting_until")
 PERMIT_FIELDS = ("permit_no", "permit_number", "issued_permits")
 _runtime: Runtime | None = None
 # Statements every step runs, built once.
@@ -182,6 +184,7 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
     still_open = sorted((row for row in still_open if row.status in OPEN), key=lambda r: r.id)
     case.due_at = min((row.due_at for row in still_open if row.due_at is not None), default=None)
     set_committed_value(case, "open_tasks", still_open)
+    _note_waiting(case, rt, workflow, result, still_open)
     # The diagram shows what the case went through; pruning is about to drop that history.
     _, completed_elements = rt.element_states(workflow)
     known = set((case.summary or {}).get("completed_elements", []))
@@ -193,6 +196,24 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
     rt.prune(workflow)
     save_state(session, case, rt.dump(workflow), data)
     return result
+
+
+def _note_waiting(case: Case, rt: Runtime, workflow, result: StepResult, still_open) -> None:
+    """What a running case with no open task waits for, kept in ``case.summary`` for the case
+    list and page: ``waiting_for`` (message names) and ``waiting_until`` (earliest timer).
+
+    Only computed when no task is open, and written with the case row's one UPDATE."""
+    summary = case.summary or {}
+    waiting: dict = {}
+    if case.status == "running" and not still_open:
+        messages = sorted(rt.waiting_messages(workflow))
+        if messages:
+            waiting["waiting_for"] = messages
+        if result.timers:
+            waiting["waiting_until"] = min(result.timers.values()).isoformat()
+    if {key: summary[key] for key in WAITING_KEYS if key in summary} != waiting:
+        kept = {key: value for key, value in summary.items() if key not in WAITING_KEYS}
+        case.summary = {**kept, **waiting}
 
 
 def _permit_numbers(data: dict) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,10 @@ class CaseOverview:
     action_needed: bool
     # Every stage the case has been in (from its case.stage_changed events).
     stages_passed: frozenset[str] = field(default_factory=frozenset)
+    # A running case with no open task: the messages it waits for (BPMN message names) and
+    # the earliest timer it waits on, as the last engine step recorded them (case.summary).
+    waiting_for: tuple[str, ...] = ()
+    waiting_until: datetime | None = None
 
 
 def build(case: Case, open_tasks: list[Task], stages_passed: Iterable[str]) -> CaseOverview:
@@ -36,13 +41,28 @@ def build(case: Case, open_tasks: list[Task], stages_passed: Iterable[str]) -> C
     passed = set(stages_passed)
     if case.stage:
         passed.add(case.stage)
+    waiting_for, waiting_until = _waiting(case, open_tasks)
     return CaseOverview(
         open_tasks=open_tasks,
         holders=holders,
         due_task=due_task,
         action_needed=ENTERPRISE in holders,
         stages_passed=frozenset(passed),
+        waiting_for=waiting_for,
+        waiting_until=waiting_until,
     )
+
+
+def _waiting(case: Case, open_tasks: list[Task]) -> tuple[tuple[str, ...], datetime | None]:
+    if case.status != "running" or open_tasks:
+        return (), None
+    summary = case.summary or {}
+    until = summary.get("waiting_until")
+    try:
+        until = datetime.fromisoformat(until) if until else None
+    except (TypeError, ValueError):
+        until = None
+    return tuple(summary.get("waiting_for") or ()), until
 
 
 def for_page(session: Session, cases: list[Case]) -> dict[int, CaseOverview]:

@@ -122,6 +122,29 @@ EVENT_NAMES = {
 }
 
 
+# Every message a process waits for (the message names in processes/*.bpmn, and the
+# enterprise's supplement the process README names), as the enterprise reads it.
+MESSAGE_NAMES = {
+    "bim_model_accepted": "CIM平台 BIM 模型审查",
+    "civil_defense_fee_paid": "人防易地建设费缴纳",
+    "construction_started": "企业报告开工",
+    "expert_review_returned": "专家评审意见",
+    "supplement_submitted": "企业补正材料",
+}
+
+
+def message_name(name: str | None) -> str:
+    """A readable name of a BPMN message; an unknown message shows as itself."""
+    return gettext(MESSAGE_NAMES.get(name or "", name or "—"))
+
+
+def lane_names() -> dict[str, str]:
+    """Department code -> name in the page's language, for the lane labels of diagrams."""
+    names = {code: department_name(code) for code in DEPARTMENTS}
+    names[ENTERPRISE] = gettext("企业")
+    return names
+
+
 def event_name(event_type: str | None) -> str:
     """A readable name of an event type; an unknown type shows as itself."""
     return gettext(EVENT_NAMES.get(event_type or "", event_type or "—"))
@@ -136,6 +159,7 @@ def init_filters(app) -> None:
         role_name=role_name,
         stage_name=stage_name,
         event_name=event_name,
+        message_name=message_name,
         one_language=one_language,
     )
     app.jinja_env.tests["department_code"] = is_assignable
@@ -145,6 +169,7 @@ def init_filters(app) -> None:
         is_en=is_en,
         lang_url=lang_url,
         DMN_JS_ZH=DMN_JS_ZH,
+        lane_names=lane_names,
     )
 
 

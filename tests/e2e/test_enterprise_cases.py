@@ -37,6 +37,17 @@ def test_enterprise_sees_its_case_move_to_the_next_stage(page, world):
     expect(
         diagram.locator(".highlight-active[data-element-id='Task_enterprise_reply']")
     ).to_have_count(1)
+    # Lanes are named by department code in the BPMN; the enterprise reads department names.
+    expect(diagram.locator("[data-element-id='Lane_fire'] text").first).to_have_text("消防审验")
+    expect(diagram.locator("[data-element-id='Lane_enterprise'] text").first).to_have_text("企业")
+    drawing = diagram.locator("svg[data-element-id]")
+    for code in ("fire", "civil_defense", "enterprise"):
+        expect(drawing).not_to_contain_text(code)
+
+    page.goto(world.url(f"/cases/{case_number}?lang=en"))
+    lane = page.get_by_test_id("diagram").locator("[data-element-id='Lane_fire'] text").first
+    expect(lane).to_have_text("Fire design review and acceptance")
+    page.goto(world.url(f"/cases/{case_number}?lang=zh"))
 
     page.goto(world.url("/cases"))
     expect(page.locator(f"[data-case='{case_number}'] [aria-current=step]")).to_have_attribute(

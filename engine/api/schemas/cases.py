@@ -88,6 +88,14 @@ class CaseSummarySchema(ma.Schema):
     completed_at = fields.DateTime(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
     open_tasks = fields.List(fields.Nested(OpenTaskSchema), required=True)
+    waiting_for = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "A running case with no open task: the BPMN message names it waits "
+            "for (e.g. bim_model_accepted); empty otherwise."
+        },
+    )
 
 
 class CaseSchema(CaseSummarySchema):
