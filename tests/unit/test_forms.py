@@ -495,20 +495,3 @@ def test_conditional_requirements_are_read_from_if_then_else():
     }
     # "always" is required anyway; a form without conditions has none
     assert forms.conditional_requirements(HEADER) == {}
-
-
-def test_the_joint_acceptance_start_form_states_its_conditional_fields():
-    from forms import Condition, Requirement
-
-    found = forms.conditional_requirements(load_form_from_repo("jca_apply"))
-    assert found == {
-        "fire_commissioning_report": [
-            Requirement((Condition("fire_track", ("special", "filing")),))
-        ],
-        "civil_defense_area_m2": [Requirement((Condition("civil_defense_required", (True,)),))],
-    }
-
-
-def load_form_from_repo(key: str) -> dict:
-    path = Path(forms.__file__).parent / f"{key}.json"
-    return json.loads(path.read_text(encoding="utf-8"))

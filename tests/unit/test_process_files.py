@@ -327,6 +327,18 @@ def test_every_option_of_a_form_has_an_english_title(path):
     assert not chinese, f"English option titles with Chinese in them: {chinese}"
 
 
+def test_the_joint_acceptance_start_form_states_its_conditional_fields():
+    schema = json.loads((FORMS / "jca_apply.json").read_text(encoding="utf-8"))
+    assert forms.conditional_requirements(schema) == {
+        "fire_commissioning_report": [
+            forms.Requirement((forms.Condition("fire_track", ("special", "filing")),))
+        ],
+        "civil_defense_area_m2": [
+            forms.Requirement((forms.Condition("civil_defense_required", (True,)),))
+        ],
+    }
+
+
 # --------------------------------------------------------------------------- diagrams
 
 
