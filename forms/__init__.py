@@ -4,7 +4,8 @@ Form files live next to this package as ``forms/<form_key>.json``; keys are
 ``[a-z0-9_]+``. This package must not import anything from ``engine``.
 
 See ``forms.validation`` for the error-path convention (``items.0.name``, ``""`` for the
-whole form) and the ``x-labels-en`` English label convention, and ``forms.formats`` for the
+whole form) and the ``x-labels-en`` / ``x-options-en`` English label conventions,
+``forms.conditions`` for fields required only under a condition (``if``/``then``), and ``forms.formats`` for the
 custom formats ``uscc``, ``project-code``, ``cn-mobile`` and ``attachment``
 (:func:`attachment_field` tells whether a field path is a file field).
 """
@@ -18,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .conditions import Condition, Requirement, conditional_requirements
 from .formats import (
     is_valid_cn_mobile,
     is_valid_project_code,
@@ -27,19 +29,28 @@ from .formats import (
 from .read_only import keep_read_only, read_only_keys
 from .validation import (
     LABELS_EN_KEY,
+    OPTIONS_EN_KEY,
     attachment_field,
     check_schema,
     english_labels,
+    english_option_titles,
     field_label,
+    field_options,
     has_attachment_fields,
     is_list_index,
     label_key,
+    option_fields,
+    option_key,
+    option_title,
     validate,
 )
 
 __all__ = [
     "FORMS_DIR",
     "LABELS_EN_KEY",
+    "OPTIONS_EN_KEY",
+    "Condition",
+    "Requirement",
     "FormError",
     "FormNotFound",
     "InvalidFormKey",
@@ -47,8 +58,11 @@ __all__ = [
     "has_attachment_fields",
     "check_schema",
     "clear_cache",
+    "conditional_requirements",
     "english_labels",
+    "english_option_titles",
     "field_label",
+    "field_options",
     "form_exists",
     "is_list_index",
     "is_valid_cn_mobile",
@@ -58,6 +72,9 @@ __all__ = [
     "label_key",
     "list_forms",
     "load_form",
+    "option_fields",
+    "option_key",
+    "option_title",
     "read_only_keys",
     "shared_form",
     "takes_files",

@@ -19,10 +19,20 @@ Form titles are Chinese (``title``). English labels live in one top-level map::
 
 Keys are dotted property paths *without array indices* (``dangerous_works.scale`` labels
 ``dangerous_works.0.scale``); use :func:`label_key` to turn an error path into a label key.
+
+English option titles
+---------------------
+A field's choices (``enum`` values, or ``oneOf``/``anyOf`` alternatives with ``const`` and a
+Chinese ``title``; for a multi-select, those of its ``items``) get English titles in a
+parallel top-level map, keyed by the same label keys, then by the option value
+(:func:`option_key`: the string itself, other JSON values as JSON)::
+
+    "x-options-en": {"fire_track": {"special": "Special construction works"}}
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
@@ -34,6 +44,7 @@ from .formats import FormatProblem, known_formats, make_format_checker
 
 SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
 LABELS_EN_KEY = "x-labels-en"
+OPTIONS_EN_KEY = "x-options-en"
 
 ZH = "zh"
 EN = "en"
@@ -251,7 +262,7 @@ def has_attachment_fields(schema: Mapping[str, Any]) -> bool:
 
 
 # Keywords whose value is data, not a schema: a "format" inside them is not a field's format.
-_DATA_KEYWORDS = frozenset(("const", "enum", "default", "examples", LABELS_EN_KEY))
+_DATA_KEYWORDS = frozenset(("const", "enum", "default", "examples", LABELS_EN_KEY, OPTIONS_EN_KEY))
 # Keywords whose value maps names to schemas: its keys are field names, whatever they spell.
 _NAMED_SCHEMAS = frozenset(
     ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
@@ -308,6 +319,32 @@ def check_schema(schema: Any) -> list[str]:
         or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())
     ):
         problems.append(f"/{LABELS_EN_KEY}: must map field paths to English label strings")
+    problems += _option_titles_problems(schema)
+    return problems
+
+
+def _option_titles_problems(schema: Mapping[str, Any]) -> list[str]:
+    titles = schema.get(OPTIONS_EN_KEY)
+    if titles is None:
+        return []
+    where = f"/{OPTIONS_EN_KEY}"
+    if not isinstance(titles, Mapping) or not all(
+        isinstance(k, str)
+        and isinstance(v, Mapping)
+        and all(isinstance(o, str) and isinstance(t, str) and t.strip() for o, t in v.items())
+        for k, v in titles.items()
+    ):
+        return [f"{where}: must map field paths to {{option value: English title}} maps"]
+    fields = dict(option_fields(schema))
+    problems = []
+    for key, by_value in titles.items():
+        if key not in fields:
+            problems.append(f"{where}/{key}: no field with options at this path")
+            continue
+        known = {option_key(value) for value, _ in fields[key]}
+        problems += [
+            f"{where}/{key}/{o}: not an option of the field" for o in by_value if o not in known
+        ]
     return problems
 
 
@@ -317,6 +354,76 @@ def english_labels(schema: Mapping[str, Any]) -> dict[str, str]:
     if not isinstance(labels, Mapping):
         return {}
     return {str(k): str(v) for k, v in labels.items()}
+
+
+def option_key(value: Any) -> str:
+    """How an option value is spelt as a key of ``x-options-en``: a string as is, any other
+    JSON value as JSON (``true``, ``3``)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def field_options(node: Any) -> list[tuple[Any, str]] | None:
+    """The choices of one field schema as ``(value, Chinese title)``, or ``None`` when it has
+    none: ``enum`` (the value is its own title), or ``oneOf``/``anyOf`` whose every
+    alternative is a ``const`` (titled by its ``title``). A multi-select's choices are those
+    of its ``items``: see :func:`option_fields`."""
+    if not isinstance(node, Mapping):
+        return None
+    if isinstance(node.get("enum"), list):
+        return [(value, _show(value)) for value in node["enum"]]
+    alternatives = node.get("oneOf") or node.get("anyOf")
+    if (
+        isinstance(alternatives, list)
+        and alternatives
+        and all(isinstance(alt, Mapping) and "const" in alt for alt in alternatives)
+    ):
+        return [(alt["const"], str(alt.get("title", _show(alt["const"])))) for alt in alternatives]
+    return None
+
+
+def option_fields(schema: Any, prefix: str = "") -> Iterable[tuple[str, list[tuple[Any, str]]]]:
+    """``(label key, options)`` of every field with choices, following ``properties`` and
+    ``items`` (a list of choices is keyed by the list field)."""
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    for name, sub in (properties or {}).items():
+        if not isinstance(sub, Mapping):
+            continue
+        key = f"{prefix}{name}"
+        items = sub.get("items") if _node_type(sub) == "array" else None
+        options = field_options(items) if isinstance(items, Mapping) else field_options(sub)
+        if options:
+            yield key, options
+        yield from option_fields(sub, f"{key}.")
+        if isinstance(items, Mapping):
+            yield from option_fields(items, f"{key}.")
+
+
+def english_option_titles(schema: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The form's English option titles (``x-options-en``): label key -> option key -> title."""
+    titles = schema.get(OPTIONS_EN_KEY) or {}
+    if not isinstance(titles, Mapping):
+        return {}
+    return {
+        str(key): {str(o): str(t) for o, t in by_value.items()}
+        for key, by_value in titles.items()
+        if isinstance(by_value, Mapping)
+    }
+
+
+def option_title(
+    schema: Mapping[str, Any], key: str, value: Any, locale: str | None = "zh-CN"
+) -> str:
+    """The title of option ``value`` of the field at label key ``key``: English from
+    ``x-options-en`` when ``locale`` is English, else its Chinese title; the value itself
+    when it is not an option."""
+    if _lang(locale) == EN:
+        title = english_option_titles(schema).get(key, {}).get(option_key(value))
+        if title:
+            return title
+    for field_key, options in option_fields(schema):
+        if field_key == key:
+            return next((title for option, title in options if option == value), _show(value))
+    return _show(value)
 
 
 def _subschema_at(schema: Any, key: str) -> Any:

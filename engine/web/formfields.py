@@ -7,6 +7,10 @@ A field the schema marks `readOnly` (e.g. the items an officer listed for a corr
 shown as text with the value the case holds; the person completing the task cannot change it:
 :func:`parse` ignores whatever is posted for it, and completing the task keeps the held value
 (``forms.keep_read_only``, applied by the task service).
+
+In English, labels come from the form's ``x-labels-en`` and choices from its ``x-options-en``.
+A field required only under a condition (``if``/``then`` in the schema, see
+``forms.conditions``) carries ``required_when``: a hint naming the condition.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import forms
+
+from .i18n import CATALOGUE_EN
 
 FILE_SUFFIX = "__file"
 _ROW_RE = re.compile(r"^(?P<prefix>.+)\.(?P<index>\d+)\.")
@@ -37,15 +43,98 @@ class Field:
     minimum: Any = None
     maximum: Any = None
     readonly: bool = False
+    required_when: str = ""  # "（当“涉及人防”为“是”时必填）": required only under a condition
+    # The same condition for form.js (which turns the marker red while it holds): alternatives
+    # [{"all": [{"name": input name, "values": [input values] | None (filled in)}],
+    # "unless": bool}]; empty when the schema states it in a way the hint cannot name.
+    required_if: list[dict] = field(default_factory=list)
 
 
 def _options(schema: dict) -> list[tuple[Any, str]] | None:
-    if "enum" in schema:
-        return [(value, str(value)) for value in schema["enum"]]
-    alternatives = schema.get("oneOf") or schema.get("anyOf")
-    if alternatives and all(isinstance(alt, dict) and "const" in alt for alt in alternatives):
-        return [(alt["const"], alt.get("title", str(alt["const"]))) for alt in alternatives]
-    return None
+    """A field schema's choices, ``(value, Chinese title)`` (see ``forms.field_options``)."""
+    return forms.field_options(schema)
+
+
+def _label_key(path: str) -> str:
+    """The label key of an input name, including a row template's (``rows.__index__.name``)."""
+    return forms.label_key(".".join(p for p in path.split(".") if p != "__index__"))
+
+
+@dataclass
+class _Page:
+    """What the fields of one form page share: the schema and the page's language."""
+
+    schema: dict
+    english: bool
+    labels: dict[str, str]
+    option_titles: dict[str, dict[str, str]]
+    requirements: dict[str, list[forms.Requirement]]
+
+    def text(self, zh: str, **params) -> str:
+        """A UI string of the hint, in the page's language (CATALOGUE_EN, as ``_()``)."""
+        template = CATALOGUE_EN.get(zh, zh) if self.english else zh
+        return template % params if params else template
+
+    def options(self, key: str, node: dict) -> list[tuple[Any, str]]:
+        options = _options(node) or []
+        titles = self.option_titles.get(key, {})
+        return [(value, titles.get(forms.option_key(value)) or title) for value, title in options]
+
+    def value_title(self, key: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return self.text("是" if value else "否")
+        return forms.option_title(self.schema, key, value, "en" if self.english else "zh")
+
+    def condition(self, condition: forms.Condition) -> str:
+        label = forms.field_label(self.schema, condition.field, "en" if self.english else "zh")
+        if condition.values is None:
+            return self.text("“%(field)s”已填写", field=label)
+        titles = [self.value_title(condition.field, value) for value in condition.values]
+        value = self.text("”或“").join(titles)  # “A”或“B”
+        return self.text("“%(field)s”为“%(value)s”", field=label, value=value)
+
+    def required_if(self, key: str, path: str) -> list[dict]:
+        """:attr:`Field.required_if` of the field at input name ``path``; a condition tests a
+        field of the same object (the same row of a list), so its input name shares the
+        field's prefix."""
+        prefix = path.rsplit(".", 1)[0] + "." if "." in path else ""
+        result = []
+        for requirement in self.requirements.get(key, []):
+            if not requirement.when:
+                return []
+            tests = [
+                {
+                    "name": prefix + condition.field.rsplit(".", 1)[-1],
+                    "values": None
+                    if condition.values is None
+                    else [_input_value(value) for value in condition.values],
+                }
+                for condition in requirement.when
+            ]
+            result.append({"all": tests, "unless": requirement.unless})
+        return result
+
+    def required_when(self, key: str) -> str:
+        """The hint of a field required only under a condition; ``""`` for other fields."""
+        hints = []
+        for requirement in self.requirements.get(key, []):
+            if not requirement.when:
+                return self.text("（视其他填写内容可能必填）")
+            condition = self.text("且").join(self.condition(c) for c in requirement.when)
+            if requirement.unless:
+                hints.append(self.text("除%(condition)s外", condition=condition))
+            else:
+                hints.append(self.text("当%(condition)s时", condition=condition))
+        if not hints:
+            return ""
+        return self.text("（%(conditions)s必填）", conditions=self.text("，或").join(hints))
+
+
+def _input_value(value: Any) -> str:
+    """How a schema value is spelt in the form's inputs (a boolean radio posts true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _type(schema: dict) -> str:
@@ -91,11 +180,17 @@ def build_fields(
 ) -> list[Field]:
     """The form's fields with values and error messages, in schema order; ``readOnly`` fields
     show the value in ``held`` (the case's data), whatever ``data`` says."""
-    labels = forms.english_labels(schema) if english else {}
-    return _object_fields(schema, "", data or {}, errors or {}, labels, held or {})
+    page = _Page(
+        schema=schema,
+        english=english,
+        labels=forms.english_labels(schema) if english else {},
+        option_titles=forms.english_option_titles(schema) if english else {},
+        requirements=forms.conditional_requirements(schema),
+    )
+    return _object_fields(schema, "", data or {}, errors or {}, page, held or {})
 
 
-def _object_fields(schema, prefix, data, errors, labels, held=None) -> list[Field]:
+def _object_fields(schema, prefix, data, errors, page, held=None) -> list[Field]:
     """``held`` is given for the top level only: ``readOnly`` is honoured on top-level fields
     (the only place the forms use it)."""
     required = set(schema.get("required", []))
@@ -103,18 +198,19 @@ def _object_fields(schema, prefix, data, errors, labels, held=None) -> list[Fiel
     for key, sub in schema.get("properties", {}).items():
         path = f"{prefix}{key}"
         if held is not None and sub.get("readOnly"):
-            item = _field(sub, path, False, held.get(key), errors, labels)
+            item = _field(sub, path, False, held.get(key), errors, page)
             item.value, item.readonly = held.get(key), True  # shown as is: lists as lists
             result.append(item)
             continue
         value = data.get(key) if isinstance(data, dict) else None
-        result.append(_field(sub, path, key in required, value, errors, labels))
+        result.append(_field(sub, path, key in required, value, errors, page))
     return result
 
 
-def _field(schema, path, required, value, errors, labels) -> Field:
+def _field(schema, path, required, value, errors, page) -> Field:
     kind = _kind(schema)
-    label = labels.get(forms.label_key(path)) or schema.get("title") or path.rsplit(".", 1)[-1]
+    key = _label_key(path)
+    label = page.labels.get(key) or schema.get("title") or path.rsplit(".", 1)[-1]
     item = Field(
         name=path,
         label=label,
@@ -125,11 +221,13 @@ def _field(schema, path, required, value, errors, labels) -> Field:
         description=schema.get("description", ""),
         minimum=schema.get("minimum"),
         maximum=schema.get("maximum"),
+        required_when="" if required else page.required_when(key),
+        required_if=[] if required else page.required_if(key, path),
     )
     if kind == "select":
-        item.options = _options(schema) or []
+        item.options = page.options(key, schema)
     elif kind == "multiselect":
-        item.options = _options(schema.get("items", {})) or []
+        item.options = page.options(key, schema.get("items", {}))
         item.value = value if isinstance(value, list) else []
     elif kind == "strings":
         item.value = "\n".join(str(v) for v in value) if isinstance(value, list) else value
@@ -137,19 +235,19 @@ def _field(schema, path, required, value, errors, labels) -> Field:
         item.value = value if isinstance(value, list) else []
     elif kind == "object":
         item.children = _object_fields(
-            schema, f"{path}.", value if isinstance(value, dict) else {}, errors, labels
+            schema, f"{path}.", value if isinstance(value, dict) else {}, errors, page
         )
     elif kind == "objects":
         items = schema.get("items", {})
         rows = value if isinstance(value, list) else []
         item.rows = [
-            _object_fields(items, f"{path}.{index}.", row, errors, labels)
+            _object_fields(items, f"{path}.{index}.", row, errors, page)
             for index, row in enumerate(rows)
         ]
         if not item.rows:
-            item.rows = [_object_fields(items, f"{path}.0.", {}, errors, labels)]
+            item.rows = [_object_fields(items, f"{path}.0.", {}, errors, page)]
         # Rendered into a <template>; the JS replaces __index__ with the next row number.
-        item.template = _object_fields(items, f"{path}.__index__.", {}, {}, labels)
+        item.template = _object_fields(items, f"{path}.__index__.", {}, {}, page)
     return item
 
 

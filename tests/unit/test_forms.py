@@ -358,3 +358,140 @@ def test_any_of_reports_the_relevant_branch():
     }
     assert validate(schema, {"phone": None}) == {}
     assert validate(schema, {"phone": "123"}) == {"phone": ["手机号码应为以1开头的11位数字"]}
+
+
+# ------------------------------------------------------------------- option titles
+CHOICES = {
+    "type": "object",
+    "properties": {
+        "track": {
+            "type": "string",
+            "title": "类别",
+            "oneOf": [{"const": "special", "title": "特殊"}, {"const": "none", "title": "不涉及"}],
+        },
+        "level": {"type": "integer", "enum": [1, 2]},
+        "tags": {"type": "array", "items": {"type": "string", "enum": ["甲", "乙"]}},
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"kind": {"type": "string", "enum": ["质量", "安全"]}},
+            },
+        },
+        "free": {"type": "string"},
+    },
+    "x-options-en": {
+        "track": {"special": "Special", "none": "Not applicable"},
+        "level": {"1": "Level one", "2": "Level two"},
+        "tags": {"甲": "A", "乙": "B"},
+        "rows.kind": {"质量": "Quality", "安全": "Safety"},
+    },
+}
+
+
+def test_the_options_of_every_field_are_found_with_their_titles():
+    assert dict(forms.option_fields(CHOICES)) == {
+        "track": [("special", "特殊"), ("none", "不涉及")],
+        "level": [(1, "1"), (2, "2")],
+        "tags": [("甲", "甲"), ("乙", "乙")],
+        "rows.kind": [("质量", "质量"), ("安全", "安全")],
+    }
+    assert forms.field_options({"type": "string"}) is None
+    assert forms.field_options({"anyOf": [{"const": "a"}, {"type": "null"}]}) is None
+    assert forms.option_key("a") == "a" and forms.option_key(1) == "1"
+    assert forms.option_key(True) == "true"
+
+
+def test_option_titles_in_english_and_chinese():
+    assert forms.english_option_titles(CHOICES)["rows.kind"] == {
+        "质量": "Quality",
+        "安全": "Safety",
+    }
+    assert forms.english_option_titles({"type": "object"}) == {}
+    assert forms.option_title(CHOICES, "track", "special") == "特殊"
+    assert forms.option_title(CHOICES, "track", "special", "en") == "Special"
+    assert forms.option_title(CHOICES, "level", 2, "en") == "Level two"
+    assert forms.option_title(CHOICES, "rows.kind", "安全", "en-GB") == "Safety"
+    assert forms.option_title(CHOICES, "track", "other", "en") == "other"  # not an option
+
+
+def test_check_schema_checks_the_english_option_titles():
+    assert check_schema(CHOICES) == []
+    assert check_schema({**CHOICES, "x-options-en": {"track": "Special"}}) == [
+        "/x-options-en: must map field paths to {option value: English title} maps"
+    ]
+    assert check_schema({**CHOICES, "x-options-en": {"track": {"special": " "}}})
+    assert check_schema({**CHOICES, "x-options-en": {"free": {"a": "A"}}}) == [
+        "/x-options-en/free: no field with options at this path"
+    ]
+    assert check_schema({**CHOICES, "x-options-en": {"track": {"specail": "Special"}}}) == [
+        "/x-options-en/track/specail: not an option of the field"
+    ]
+
+
+# ------------------------------------------------------------------- conditional requirements
+CONDITIONAL = {
+    "type": "object",
+    "required": ["track", "always"],
+    "properties": {
+        "track": {"type": "string", "enum": ["special", "filing", "none"]},
+        "civil": {"type": "boolean"},
+        "report": {"type": "string"},
+        "area": {"type": "number"},
+        "permit_no": {"type": "string"},
+        "always": {"type": "string"},
+        "note": {"type": "string"},
+        "contact": {"type": "string"},
+        "phone": {"type": "string"},
+        "odd": {"type": "string"},
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"scale": {"type": "string"}, "file": {"type": "string"}},
+                "if": {"properties": {"scale": {"const": "big"}}, "required": ["scale"]},
+                "then": {"required": ["file"]},
+            },
+        },
+    },
+    "if": {"properties": {"civil": {"const": True}}, "required": ["civil"]},
+    "then": {"required": ["area"]},
+    "dependentRequired": {"contact": ["phone"]},
+    "allOf": [
+        {
+            "if": {"properties": {"track": {"enum": ["special", "filing"]}}, "required": ["track"]},
+            "then": {"required": ["report", "always"]},
+        },
+        {
+            "if": {
+                "properties": {"track": {"const": "special"}, "civil": {"const": True}},
+                "required": ["track", "civil"],
+            },
+            "then": {"required": ["note"]},
+            "else": {"required": ["permit_no"]},
+        },
+        {"if": {"properties": {"area": {"minimum": 100}}}, "then": {"required": ["odd"]}},
+        {"if": {"properties": {"civil": {"const": False}}}, "then": {"required": ["report"]}},
+    ],
+}
+
+
+def test_conditional_requirements_are_read_from_if_then_else():
+    from forms import Condition, Requirement
+
+    found = forms.conditional_requirements(CONDITIONAL)
+    special_and_civil = (Condition("track", ("special",)), Condition("civil", (True,)))
+    assert found == {
+        "area": [Requirement((Condition("civil", (True,)),))],
+        "report": [
+            Requirement((Condition("track", ("special", "filing")),)),
+            Requirement((Condition("civil", (False,)),)),
+        ],
+        "note": [Requirement(special_and_civil)],
+        "permit_no": [Requirement(special_and_civil, unless=True)],
+        "odd": [Requirement(())],  # a test the hint cannot name: still marked
+        "phone": [Requirement((Condition("contact"),))],  # once "contact" is filled in
+        "rows.file": [Requirement((Condition("rows.scale", ("big",)),))],
+    }
+    # "always" is required anyway; a form without conditions has none
+    assert forms.conditional_requirements(HEADER) == {}

@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
+import forms
 from forms.validation import check_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -302,6 +303,40 @@ def test_form_is_a_valid_2020_12_schema_with_chinese_titles(path):
     assert set(required) <= set(schema.get("properties", {})), "required names an unknown field"
     untitled = [p for p, sub in _walk_properties(schema) if not CJK.search(sub.get("title", ""))]
     assert not untitled, f"properties without a Chinese title: {untitled}"
+
+
+@pytest.mark.parametrize("path", FORM_FILES, ids=_ids(FORM_FILES))
+def test_every_option_of_a_form_has_an_english_title(path):
+    """Choices (enum, oneOf const/title) are shown in English from x-options-en on ?lang=en
+    pages: a form cannot leave one out."""
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    titles = forms.english_option_titles(schema)
+    missing = [
+        f"{key}={forms.option_key(value)}"
+        for key, options in forms.option_fields(schema)
+        for value, _ in options
+        if not titles.get(key, {}).get(forms.option_key(value), "").strip()
+    ]
+    assert not missing, f"options without an English title in x-options-en: {missing}"
+    chinese = [
+        f"{key}={option}: {title}"
+        for key, by_value in titles.items()
+        for option, title in by_value.items()
+        if CJK.search(title)
+    ]
+    assert not chinese, f"English option titles with Chinese in them: {chinese}"
+
+
+def test_the_joint_acceptance_start_form_states_its_conditional_fields():
+    schema = json.loads((FORMS / "jca_apply.json").read_text(encoding="utf-8"))
+    assert forms.conditional_requirements(schema) == {
+        "fire_commissioning_report": [
+            forms.Requirement((forms.Condition("fire_track", ("special", "filing")),))
+        ],
+        "civil_defense_area_m2": [
+            forms.Requirement((forms.Condition("civil_defense_required", (True,)),))
+        ],
+    }
 
 
 # --------------------------------------------------------------------------- diagrams
