@@ -21,6 +21,7 @@ from typing import Any
 
 import forms
 
+from ..departments import DEPARTMENTS, ENTERPRISE
 from .i18n import CATALOGUE_EN
 
 FILE_SUFFIX = "__file"
@@ -78,7 +79,17 @@ class _Page:
     def options(self, key: str, node: dict) -> list[tuple[Any, str]]:
         options = _options(node) or []
         titles = self.option_titles.get(key, {})
-        return [(value, titles.get(forms.option_key(value)) or title) for value, title in options]
+        return [
+            (value, titles.get(forms.option_key(value)) or self._department(value) or title)
+            for value, title in options
+        ]
+
+    def _department(self, value: Any) -> str | None:
+        """A bare department code among the choices reads as the department's name."""
+        if value == ENTERPRISE:
+            return "Enterprise" if self.english else "企业"
+        names = DEPARTMENTS.get(value) if isinstance(value, str) else None
+        return (names[1] if self.english else names[0]) if names else None
 
     def value_title(self, key: str, value: Any) -> str:
         if isinstance(value, bool):

@@ -128,3 +128,19 @@ def test_row_templates_and_their_conditions_use_the_form_labels():
     ]
     chinese = {f.name: f for f in build_fields(forms.load_form("permit_apply"), {}, {}, False)}
     assert chinese["planning_permit_no"].required_when.startswith("（除“")
+
+
+def test_department_choices_read_as_department_names_in_both_languages():
+    """onboarding_assign_cso lists bare department codes: a Chinese page must not show
+    'service_center' as a choice."""
+    schema = forms.load_form("onboarding_assign_cso")
+
+    def choices(english: bool) -> dict:
+        fields = {f.name: f for f in build_fields(schema, {}, {}, english)}
+        rows = [f for f in fields.values() if f.kind == "objects"]
+        (department,) = [f for f in rows[0].template if f.name.endswith(".department")]
+        return dict(department.options)
+
+    assert choices(False)["service_center"] == "综合服务窗口/代办"
+    assert choices(False)["enterprise"] == "企业"
+    assert choices(True)["service_center"] == "One-stop service window"
