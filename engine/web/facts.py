@@ -111,6 +111,8 @@ def show(
         properties = schema.get("properties") or {}
         parts = []
         for key, item in value.items():
+            if properties and key not in properties:
+                continue  # not the form's: a variable the process added, never shown raw
             sub_path = f"{path}.{key}" if path else key
             label = forms.field_label(root, sub_path, locale) if root and key in properties else key
             parts.append(
