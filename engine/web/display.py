@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import request
+from flask import g, request
 
 from .. import calendar as working_calendar
 from .. import sla as sla_rules
 from ..departments import DEPARTMENTS, ENTERPRISE, is_assignable
+from ..services.actors import SYSTEM
 from .context import now
-from .i18n import DMN_JS_ZH, STAGES, gettext, is_en, one_language, stage_name
+from .i18n import DMN_JS_ZH, STAGES, gettext, is_en, ngettext, one_language, stage_name
 
 LOCAL = working_calendar.BUREAU_TZ
 
@@ -48,6 +49,32 @@ def status_name(status: str | None) -> str:
     return gettext(STATUS_NAMES.get(status or "", status or "—"))
 
 
+def task_state(task) -> str:
+    """A task's status as its reader should take it. An open task of the enterprise
+    pseudo-department is not waiting to be claimed (enterprises do not claim): it waits for
+    the enterprise, which reads "待您办理", and staff "待企业办理"."""
+    if task.department == ENTERPRISE and task.status in ("ready", "claimed"):
+        user = g.get("web_user") or {}
+        return gettext("待您办理") if user.get("role") == "enterprise" else gettext("待企业办理")
+    return status_name(task.status)
+
+
+def person(username: str | None, names: dict[str, str] | None = None) -> str:
+    """Who acted, as pages name people: the display name (``names`` from
+    users.display_names), 系统 for the engine itself, else the login name."""
+    if not username:
+        return "—"
+    if names and username in names:
+        return names[username]
+    if username == SYSTEM.username:
+        return gettext("系统")
+    return username
+
+
+def list_separator() -> str:
+    return ", " if is_en() else "、"
+
+
 def role_name(role: str | None) -> str:
     return gettext(ROLE_NAMES.get(role or "", role or "—"))
 
@@ -73,7 +100,11 @@ def sla(task) -> dict:
         level = "yellow"
     else:
         level = "green"
-    return {"level": level, "text": f"{gettext('剩余')} {max(left, 0)} {gettext('工作日')}"}
+    days = max(left, 0)
+    return {
+        "level": level,
+        "text": ngettext("剩余 %(num)s 个工作日", "剩余 %(num)s 个工作日", days),
+    }
 
 
 def stage_progress(stage: str | None, passed=frozenset()) -> list[dict]:
@@ -170,6 +201,9 @@ def init_filters(app) -> None:
         lang_url=lang_url,
         DMN_JS_ZH=DMN_JS_ZH,
         lane_names=lane_names,
+        task_state=task_state,
+        person=person,
+        list_separator=list_separator,
     )
 
 

@@ -27,19 +27,30 @@ def facts(
     schemas: Iterable[Mapping[str, Any]],
     attachments: Mapping[str, Any],
     short_only: bool = False,
+    hide_read_only: bool = False,
 ) -> list[Fact]:
-    """One fact per key of ``data``, labelled by the first schema that has the key (its
-    English label in English mode), else by the key itself. ``short_only`` leaves out objects,
-    lists of objects and text longer than :data:`MAX_TEXT` (the project summary)."""
+    """One fact per key of ``data`` that one of ``schemas`` defines, labelled by the first
+    schema that has the key (its English label in English mode). Keys no form defines are the
+    process's own variables (review_round, item_results…) and are left out: people never see
+    a raw variable name. ``short_only`` leaves out objects, lists of objects and text longer
+    than :data:`MAX_TEXT` (the project summary); ``hide_read_only`` leaves out fields the form
+    only shows (``readOnly``: they repeat what an earlier task recorded)."""
     schemas = list(schemas)
     locale = "en" if is_en() else "zh"
     result = []
     for key, value in data.items():
-        root = next((s for s in schemas if key in s.get("properties", {})), None)
-        schema = root["properties"][key] if root else {}
+        defining = [s for s in schemas if key in s.get("properties", {})]
+        # The form that asks for the field names it best (a readOnly copy says "（只读）").
+        root = next((s for s in defining if not s["properties"][key].get("readOnly")), None)
+        root = root or (defining[0] if defining else None)
+        if root is None:
+            continue
+        schema = root["properties"][key]
+        if hide_read_only and schema.get("readOnly"):
+            continue
         if short_only and _structured(value):
             continue
-        label = forms.field_label(root, key, locale) if root else key
+        label = forms.field_label(root, key, locale)
         files = _files(schema, value, attachments)
         if files is not None:
             result.append(Fact(label, files=files))
@@ -100,6 +111,8 @@ def show(
         properties = schema.get("properties") or {}
         parts = []
         for key, item in value.items():
+            if properties and key not in properties:
+                continue  # not the form's: a variable the process added, never shown raw
             sub_path = f"{path}.{key}" if path else key
             label = forms.field_label(root, sub_path, locale) if root and key in properties else key
             parts.append(

@@ -16,7 +16,7 @@ from . import bp
 LOCALES = ("zh", "en")
 COOKIE = "pazhou_lang"
 
-CATALOGUE_EN: dict[str, str] = {
+CATALOGUE_EN: dict[str, str | tuple[str, str]] = {
     "琶洲工作流": "Pazhou Flow",
     "待办任务": "Inbox",
     "我的案件": "My cases",
@@ -250,6 +250,16 @@ CATALOGUE_EN: dict[str, str] = {
     "定时节点触发": "Timer fired",
     "收到外部消息": "Message received",
     "下发整改通知": "Rectification issued",
+    # Counted phrases: Chinese has one form, English (singular, plural); see ngettext.
+    "剩余 %(num)s 个工作日": ("%(num)s working day left", "%(num)s working days left"),
+    "%(num)s 个工作日": ("%(num)s working day", "%(num)s working days"),
+    "法定时限 %(num)s 个工作日": (
+        "statutory limit %(num)s working day",
+        "statutory limit %(num)s working days",
+    ),
+    "系统": "System",
+    "待您办理": "Awaiting you",
+    "待企业办理": "Awaiting the enterprise",
 }
 
 STAGES = (
@@ -287,6 +297,8 @@ def is_en() -> bool:
 
 def gettext(text: str, **params) -> str:
     translated = CATALOGUE_EN.get(text, text) if is_en() else text
+    if isinstance(translated, tuple):  # a counted phrase used without a count: the plural
+        translated = translated[1]
     return translated % params if params else translated
 
 
@@ -361,7 +373,17 @@ def one_language(text: str | None) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **params) -> str:
-    return gettext(singular if n == 1 else plural, n=n, **params)
+    """A counted phrase; ``%(num)s`` (and ``%(n)s``) is the count. Chinese has one form, so a
+    catalogue entry may hold both English forms: ``"剩余 %(num)s 个工作日": (one, many)``."""
+    params.setdefault("num", n)
+    params.setdefault("n", n)
+    key = singular if n == 1 else plural
+    if not is_en():
+        return key % params
+    entry = CATALOGUE_EN.get(key, key)
+    if isinstance(entry, tuple):
+        entry = entry[0] if n == 1 else entry[1]
+    return entry % params
 
 
 def stage_name(stage: str | None) -> str:

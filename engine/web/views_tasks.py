@@ -131,6 +131,7 @@ def _render_task(
                     event.payload.get("data") or {},
                     _schemas(forms_of_tasks.get(event.payload.get("task_id"))),
                     files,
+                    hide_read_only=True,
                 ),
             )
             for event in events
@@ -141,6 +142,10 @@ def _render_task(
             keys = [case.definition.start_form_key, *forms_of_tasks.values()]
             project = facts(case_data, _schemas(*keys), files, short_only=True)
         holder = _holder_name(session, task)
+        # One query names everyone the page mentions (the case page does the same).
+        actor_names = users.display_names(
+            session, [event.actor for event, _facts in decisions] + [task.completed_by]
+        )
         return render_template(
             "task.html",
             task=task,
@@ -153,6 +158,7 @@ def _render_task(
             holder=holder,
             claimed_by_other=bool(task.assignee) and task.assignee != actor.username,
             decisions=decisions,
+            actor_names=actor_names,
             project=project,
             attachments=files,
             open_tasks=cases.open_tasks(session, case),

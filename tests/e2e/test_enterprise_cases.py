@@ -18,7 +18,7 @@ def test_enterprise_sees_its_case_move_to_the_next_stage(page, world):
     holders = page.get_by_test_id("holders")
     expect(holders).to_contain_text("消防审验")
     expect(holders).to_contain_text("《建设工程消防设计审查验收管理暂行规定》第十五条")
-    expect(holders).to_contain_text("15 工作日")
+    expect(holders).to_contain_text("法定时限 15 个工作日")
     expect(page.get_by_test_id("my-tasks")).to_have_count(0)
 
     world.complete(case_number, "Task_fire_review")

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from engine.services import tasks
 from engine.services.actors import SYSTEM
-from tests.e2e.server import login
+from tests.e2e.server import NOW, VALID_DATA, login
 
 
 def test_officer_fixes_field_errors_and_completes_the_task(page, world):
@@ -60,3 +60,37 @@ def test_officer_fixes_field_errors_and_completes_the_task(page, world):
         assert (task.status, task.completed_by) == ("completed", "fire.officer")
         assert task.data["opinion_no"] == "穗消审字〔2026〕018号"
         assert task.data["expert_review"] == {"experts_count": 5}
+
+
+LONG_LABEL = "New technology/process/material not conforming to national standards"
+
+
+def test_the_task_page_fits_a_phone_and_a_laptop_without_sideways_scrolling(browser, world):
+    case_number = world.start_case("ent.a", "琶洲会展配套商业综合体" * 4)
+    # A long unbroken value (a code, a URL) must wrap inside the facts list (dl.facts).
+    long_code = "SXSZ-" + "0123456789" * 15
+    fire_task = world.open_task_id(case_number, "Task_fire_review")
+    with world.db.write() as session:
+        data = dict(VALID_DATA["Task_fire_review"], opinion_no=long_code)
+        tasks.complete(session, SYSTEM, fire_task, data, NOW)
+    task_id = world.open_task_id(case_number, "Task_civil_defense_review")
+
+    for width, lang in ((390, "zh"), (1366, "en"), (1366, "zh")):
+        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        try:
+            login(page, world, "cd.officer")
+            page.goto(world.url(f"/tasks/{task_id}?lang={lang}"))
+            expect(page.get_by_test_id("decisions")).to_contain_text(long_code)
+            # Some forms have labels this long (the fire application's English labels).
+            page.evaluate(f"document.querySelector('dl.facts dt').textContent = '{LONG_LABEL}'")
+            scroll, inner, narrowest = page.evaluate(
+                """[document.documentElement.scrollWidth, window.innerWidth,
+                    Math.min(...[...document.querySelectorAll('dl.facts dd')]
+                        .map((dd) => dd.getBoundingClientRect().width))]"""
+            )
+            assert scroll <= inner, (width, lang, scroll, inner)
+            assert narrowest >= 150, (width, lang, narrowest)  # not one character per line
+        finally:
+            context.close()

@@ -31,10 +31,10 @@ def badge_at(tmp_path, when, **task_fields):
     ("when", "level", "text"),
     [
         # Oct 9: 4 of 10 working days used although 11 calendar days have passed.
-        (datetime(2026, 10, 9, 1, 0, tzinfo=UTC), "green", "剩余 6 工作日"),
-        (datetime(2026, 10, 13, 1, 0, tzinfo=UTC), "yellow", "剩余 3 工作日"),
+        (datetime(2026, 10, 9, 1, 0, tzinfo=UTC), "green", "剩余 6 个工作日"),
+        (datetime(2026, 10, 13, 1, 0, tzinfo=UTC), "yellow", "剩余 3 个工作日"),
         # The 80 % warning falls on the 8th working day, Oct 14.
-        (datetime(2026, 10, 15, 1, 0, tzinfo=UTC), "orange", "剩余 1 工作日"),
+        (datetime(2026, 10, 15, 1, 0, tzinfo=UTC), "orange", "剩余 1 个工作日"),
         (datetime(2026, 10, 16, 2, 0, tzinfo=UTC), "red", "已超期"),
     ],
 )

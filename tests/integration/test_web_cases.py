@@ -211,3 +211,48 @@ def test_mistyped_web_addresses_get_the_web_error_page_and_the_api_keeps_problem
         problem = api.get("/api/v1/nope")
         assert problem.status_code == 404 and problem.mimetype == "application/problem+json"
         assert problem.get_json()["status"] == 404
+
+
+def test_the_deadline_is_said_once_with_its_count_in_words(app, db, factory):
+    deploy_processes(db)
+    enterprise_id = factory.enterprise()
+    flow = Flow.start(db, JCA, jca_apply(), enterprise_id=enterprise_id)
+    assert flow.task("Task_precheck").sla_working_days == 1
+    client = enterprise_client(factory, enterprise_id)
+    number = flow.case().case_number
+
+    def holders(lang: str) -> str:
+        page = client.get(f"/cases/{number}?lang={lang}").get_data(as_text=True)
+        return re.search(r'data-testid="holders">(.*?)</table>', page, re.S).group(1)
+
+    chinese = holders("zh")
+    assert chinese.count("剩余 1 个工作日") == 1
+    assert "(1 工作日)" not in chinese and "剩余 1 工作日" not in chinese
+    assert "法定时限 1 个工作日" in chinese  # the legal limit, in the legal basis column
+    english = holders("en")
+    assert english.count("1 working day left") == 1
+    assert "working days" not in english and "Left" not in english
+    assert "statutory limit 1 working day" in english
+
+    item = case_item(client.get("/cases?lang=en").get_data(as_text=True), number)
+    assert "1 working day left" in item and "working days" not in item
+
+
+def test_the_english_case_list_joins_departments_with_commas(app, db, factory):
+    deploy_processes(db)
+    enterprise_id = factory.enterprise()
+    flow = Flow.start(db, JCA, jca_apply(), enterprise_id=enterprise_id)
+    flow.complete("Task_precheck", {"materials_complete": True, "intake_receipt_no": "YS-1"})
+    flow.message("bim_model_accepted", {"model_id": "BIM-2026-0001"})
+    assert len(flow.tasks_of("Task_item_review")) > 1  # several departments hold the case
+    client = enterprise_client(factory, enterprise_id)
+    number = flow.case().case_number
+
+    def departments(lang: str) -> str:
+        item = case_item(client.get(f"/cases?lang={lang}").get_data(as_text=True), number)
+        return re.search(r'data-testid="holder-departments">(.*?)</strong>', item, re.S).group(1)
+
+    english = departments("en")
+    assert "、" not in english and ", " in english
+    chinese = departments("zh")
+    assert "、" in chinese and ", " not in chinese

@@ -12,16 +12,19 @@ import pytest
 import forms
 from engine.services import tasks, users
 from engine.services.actors import Actor
+from engine.web import display
 from engine.web.formfields import build_fields, parse
 
 from .conftest import PASSWORD
 from .process_helpers import (
     PDF,
     Flow,
+    correction,
     deploy_processes,
     fire_apply,
     fire_start,
     intake_incomplete,
+    jca_apply,
     permit_apply,
     permit_start,
 )
@@ -109,6 +112,111 @@ def test_project_facts_use_titles_yes_no_and_file_links(app, factory):
 
     english = _html(client.get(f"/tasks/{task.id}?lang=en"))
     assert "<dt>Investment project code</dt>" in english and "<dd>No</dd>" in english
+
+
+def _section(html: str, testid: str) -> str:
+    """The project facts (a <dl>) or the earlier decisions (an <ol> of <dl>s)."""
+    end = "</ol>" if testid == "decisions" else "</dl>"
+    match = re.search(rf'data-testid="{testid}">(.*?){end}', html, re.S)
+    assert match, f"no {testid} on the page"
+    return match.group(1)
+
+
+def _person(factory, username: str, role: str, display_name: str, **kwargs) -> str:
+    with factory.db.write() as session:
+        users.create_user(
+            session, username, PASSWORD, role, display_name=display_name, now=factory.now, **kwargs
+        )
+    return username
+
+
+# The joint acceptance script's own variables: no form asks for them.
+PROCESS_VARIABLES = (
+    "review_round",
+    "item_results",
+    "review_history",
+    "acceptance_conditions",
+    "failed_items",
+    "first_pass",
+)
+
+
+def test_an_item_review_shows_form_fields_only_never_process_variables(app, factory):
+    db = app.extensions["pazhou"]["db"]
+    deploy_processes(db)
+    flow = Flow.start(db, "joint_completion_acceptance", jca_apply(), enterprise_id=None)
+    flow.complete("Task_precheck", {"materials_complete": True, "intake_receipt_no": "YS-1"})
+    flow.message("bim_model_accepted", {"model_id": "BIM-2026-0001"})
+    assert "review_round" in flow.data()  # the case holds them; the page must not show them
+    task = flow.task("Task_item_review", "quality_safety")
+    client, _ = factory.web_login(factory.user("officer", "quality_safety"))
+
+    for lang, first_pass_label in (("zh", "一次通过"), ("en", "First pass")):
+        html = _html(client.get(f"/tasks/{task.id}?lang={lang}"))
+        shown = _section(html, "project-facts") + _section(html, "decisions")
+        for name in PROCESS_VARIABLES:
+            assert name not in shown, (lang, name)
+        assert first_pass_label not in shown
+        labels = re.findall(r"<dt>(.*?)</dt>", shown)
+        assert labels and all(not re.fullmatch(r"[a-z_0-9]+", label) for label in labels), labels
+    assert "<dt>项目名称</dt>" in _html(client.get(f"/tasks/{task.id}?lang=zh"))
+
+
+def test_earlier_decisions_and_a_done_task_name_people_not_logins(app, factory):
+    flow = _flow_at_intake(app, factory)
+    _person(factory, "fire.officer", "officer", "消防审查员张三", department="fire")
+    _person(
+        factory,
+        f"enterprise.{flow.enterprise_id}",
+        "enterprise",
+        "建设单位联系人李四",
+        enterprise_id=flow.enterprise_id,
+    )
+    flow.complete("Task_fire_intake", intake_incomplete(flow, *MISSING))
+    flow.complete("Task_fire_correct", {**correction(flow, *MISSING), "correction_note": "已补齐"})
+    client, _ = factory.web_login(factory.user("officer", "fire"))
+
+    html = _html(client.get(f"/tasks/{flow.task('Task_fire_intake').id}"))
+    decisions = _section(html, "decisions")
+    assert "消防审查员张三" in decisions and "建设单位联系人李四" in decisions
+    assert "fire.officer" not in decisions and f"enterprise.{flow.enterprise_id}" not in decisions
+    # The correction's read-only copy of the officer's items is not repeated as its decision.
+    assert "（只读）" not in decisions and "已补齐" in decisions
+    assert decisions.count(MISSING[0]) == 1  # once, in the officer's own decision
+
+    done = flow.history("Task_fire_intake")[0]
+    footer = re.search(r'data-testid="task-done">(.*?)</p>', _html(client.get(f"/tasks/{done.id}")))
+    assert footer and "消防审查员张三" in footer.group(1) and "fire.officer" not in footer.group(1)
+
+
+def test_the_engine_reads_as_system(app):
+    with app.test_request_context("/?lang=zh"):
+        assert display.person("system") == "系统"
+        assert display.person("fire.li", {"fire.li": "李审查员"}) == "李审查员"
+    with app.test_request_context("/?lang=en"):
+        assert display.person("system") == "System"
+
+
+def test_an_enterprise_task_awaits_the_enterprise_not_a_claim(app, factory):
+    flow = _flow_at_intake(app, factory)
+    flow.complete("Task_fire_intake", intake_incomplete(flow, *MISSING))
+    task = flow.task("Task_fire_correct")
+    enterprise, _ = factory.web_login(factory.user("enterprise", None, flow.enterprise_id))
+    staff, _ = factory.web_login(factory.user("officer", "fire"))
+
+    for client, lang, expected in (
+        (enterprise, "zh", "待您办理"),
+        (enterprise, "en", "Awaiting you"),
+        (staff, "zh", "待企业办理"),
+        (staff, "en", "Awaiting the enterprise"),
+    ):
+        html = _html(client.get(f"/tasks/{task.id}?lang={lang}"))
+        state = re.search(r'data-testid="task-state">(.*?)</span>', html).group(1)
+        assert state == expected, (lang, state)
+        page = _html(client.get(f"/cases/{flow.case().case_number}?lang={lang}"))
+        holders = re.search(r'data-testid="holders">(.*?)</table>', page, re.S).group(1)
+        assert expected in holders and "待认领" not in holders and "Ready" not in holders
+        assert "办理人未认领" not in holders and "Not yet claimed" not in holders
 
 
 def test_a_refused_completion_keeps_the_typed_values_and_names_the_claimer(app, factory):
