@@ -164,7 +164,10 @@ def _check_process_xml(
         form_key = _property(start, "formKey")
         if form_key and not form_exists(form_key):
             problem(start, f"表单 '{form_key}' 不存在于 forms/ (no form '{form_key}' in forms/)")
-        unknown = [code for code in starters_of(start) or [] if not is_assignable(code)]
+        starters = starters_of(start)
+        if starters == []:
+            problem(start, "starters 为空：请列出可以发起的部门，或删除该属性 (empty starters)")
+        unknown = [code for code in starters or [] if not is_assignable(code)]
         if unknown:
             problem(
                 start,

@@ -23,3 +23,11 @@ DEPARTMENTS: dict[str, tuple[str, str]] = {
 def is_assignable(code: str) -> bool:
     """A value a lane or `department` property may name."""
     return code == ENTERPRISE or code in DEPARTMENTS
+
+
+def department_title(code: object, english: bool = False) -> str | None:
+    """The name of a department code (or of ``enterprise``) in one language; None otherwise."""
+    if code == ENTERPRISE:
+        return "Enterprise" if english else "企业"
+    names = DEPARTMENTS.get(code) if isinstance(code, str) else None
+    return (names[1] if english else names[0]) if names else None

@@ -168,8 +168,14 @@ def may_start(actor: Actor, definition) -> bool:
 def starting_enterprise(
     session: Session, actor: Actor, enterprise_id: int | None, definition
 ) -> int | None:
-    """For which enterprise ``actor`` starts a case of ``definition`` (403 if they may not)."""
-    if not may_start(actor, definition):
+    """For which enterprise ``actor`` starts a case of ``definition`` (403 if they may not).
+
+    Who may start is the newest version's rule, whichever version is started: naming an
+    older version (from before the rule) must not get round it."""
+    policy = definition
+    if actor.role != "admin":
+        policy = deployments.latest_definition(session, definition.key) or definition
+    if not may_start(actor, policy):
         if actor.role == "analyst":
             raise Forbidden("分析员不能发起案件 (analysts do not start cases)")
         raise Forbidden(f"您不能发起“{definition.name}” (you may not start {definition.key})")

@@ -9,6 +9,7 @@ from typing import Any
 
 import forms
 
+from ..departments import department_title
 from .formfields import _options
 from .i18n import gettext, is_en
 
@@ -79,12 +80,15 @@ def _files(schema: Mapping, value: Any, attachments: Mapping[str, Any]) -> list 
     )
     if not declared and not (values and all(item in attachments for item in values)):
         return None
-    return [(item, _file_name(item, attachments)) for item in values]
+    # A file the case does not hold (any more) is named as unknown, never by its raw id.
+    return [
+        (item if item in attachments else None, _file_name(item, attachments)) for item in values
+    ]
 
 
 def _file_name(attachment_id: str, attachments: Mapping[str, Any]) -> str:
     row = attachments.get(attachment_id)
-    return row.filename if row is not None else attachment_id
+    return row.filename if row is not None else gettext("未知附件")
 
 
 def show(
@@ -121,7 +125,9 @@ def show(
         return ", ".join(parts)
     for option, title in _options(schema) or []:
         if option == value:
-            return title
+            if root is not None and path:  # English titles (x-options-en) where the form has them
+                title = forms.option_title(root, forms.label_key(path), value, locale)
+            return department_title(value, locale == "en") if title == value else title
     if isinstance(value, str) and value in attachments:
         return _file_name(value, attachments)
     return str(value)

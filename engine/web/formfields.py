@@ -21,7 +21,7 @@ from typing import Any
 
 import forms
 
-from ..departments import DEPARTMENTS, ENTERPRISE
+from ..departments import department_title
 from .i18n import CATALOGUE_EN
 
 FILE_SUFFIX = "__file"
@@ -86,10 +86,7 @@ class _Page:
 
     def _department(self, value: Any) -> str | None:
         """A bare department code among the choices reads as the department's name."""
-        if value == ENTERPRISE:
-            return "Enterprise" if self.english else "企业"
-        names = DEPARTMENTS.get(value) if isinstance(value, str) else None
-        return (names[1] if self.english else names[0]) if names else None
+        return department_title(value, self.english)
 
     def value_title(self, key: str, value: Any) -> str:
         if isinstance(value, bool):

@@ -208,6 +208,7 @@ CATALOGUE_EN: dict[str, str | tuple[str, str]] = {
     "后置脚本": "Post-script",
     "内容未变化，仍是版本": "Unchanged, still version",
     "使用它的流程均无变化，未产生新版本": "No process using it changed: no new version",
+    "决策关系图": "Decision diagram (DRD)",
     "查看": "View",
     "发起时间": "Started",
     "（由 %(name)s 认领）": " (claimed by %(name)s)",

@@ -11,14 +11,11 @@ from ..errors import Conflict, InvalidInput, TaskNotReady
 from ..http_files import several_files_allowed
 from ..models import Attachment, Task
 from ..services import attachments, cases, tasks, users
+from ..services.journal import OPEN
 from . import bp
 from .context import database, now, settings
 from .facts import facts
-from .formfields import (
-    build_fields,
-    parse,
-    upload_paths,
-)
+from .formfields import build_fields, field_paths, parse, upload_paths
 from .i18n import gettext as _
 from .i18n import is_en
 from .session_auth import current_actor, roles
@@ -112,13 +109,14 @@ def _render_task(
         case = task.case
         form = tasks.task_form(task)
         case_data = cases.case_data(session, case) if actor.is_staff else {}
-        held = tasks.read_only_values(session, task) if form else {}
+        # the form is shown only while the task is open: only then its read-only values
+        held = tasks.read_only_values(session, task) if form and task.status in OPEN else {}
         fields = build_fields(form["schema"], data, errors, is_en(), held) if form else []
-        field_paths = _paths(fields)
+        shown = field_paths(fields)
         general_errors = [
             message
             for key, messages in (errors or {}).items()
-            if key not in field_paths
+            if key not in shown
             for message in messages
         ]
         events = cases.timeline(session, actor, case.id)
@@ -184,16 +182,6 @@ def _schemas(*form_keys: str | None) -> list[dict]:
     return result
 
 
-def _paths(fields) -> set[str]:
-    paths = set()
-    for item in fields:
-        paths.add(item.name)
-        paths |= _paths(item.children)
-        for row in item.rows:
-            paths |= _paths(row)
-    return paths
-
-
 @bp.route("/tasks/<int:task_id>")
 def task_page(task_id: int):
     return _render_task(task_id)
@@ -209,8 +197,6 @@ def complete_task(task_id: int):
         task = tasks.get_task(session, actor, task_id)
         form = tasks.task_form(task)
         case_id = task.case_id
-        # for the English wording of errors below (the service keeps these fields itself)
-        held = tasks.read_only_values(session, task) if form else {}
     uploaded: dict[str, list[str]] = {}
     upload_errors: dict[str, list[str]] = {}
     # Uploads commit on their own, so a file survives a form that comes back with errors.
@@ -252,6 +238,8 @@ def complete_task(task_id: int):
             # Same rule, English wording: re-run the validator only for the messages.
             with database().read() as session:
                 ids = set(_attachments_of(session, case_id))
+                # the service kept the read-only fields; so does this second opinion
+                held = tasks.read_only_values(session, tasks.get_task(session, actor, task_id))
             submitted = forms.keep_read_only(form["schema"], data, held)
             errors = (
                 forms.validate(form["schema"], submitted, attachment_ids=ids, locale="en") or errors

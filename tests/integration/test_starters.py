@@ -64,3 +64,25 @@ def test_a_starter_that_names_no_department_is_refused_at_validation(app, factor
     assert body["valid"] is False, body
     assert [p["element_id"] for p in body["problems"]] == ["StartEvent_apply"]
     assert "firemen" in body["problems"][0]["message"]
+
+
+def test_naming_an_older_version_from_before_the_rule_does_not_get_round_it(app, factory, now):
+    from engine.services import deployments
+    from engine.services.actors import SYSTEM
+    from tests.integration.process_helpers import PROCESSES
+
+    db = app.extensions["pazhou"]["db"]
+    shipped = (PROCESSES / "rectification.bpmn").read_bytes()
+    before_the_rule = shipped.replace(
+        b'<spiffworkflow:property name="starters" value="quality_safety"/>', b""
+    )
+    assert before_the_rule != shipped
+    dmn = [(p.name, p.read_bytes()) for p in PROCESSES.glob("*.dmn")]
+    for content in (before_the_rule, shipped):  # v1 open to all, v2 quality-safety only
+        with db.write() as session:
+            deployments.deploy_bundle(
+                session, SYSTEM, [("rectification.bpmn", content), *dmn], now, 5 * 1024 * 1024
+            )
+    enterprise = factory.logged_in("enterprise", enterprise_id=factory.enterprise())
+    response = enterprise.post("/api/v1/cases", json={**RECTIFICATION_START, "version": 1})
+    assert response.status_code == 403, response.get_json()
