@@ -94,12 +94,18 @@ def test_my_cases_reads_a_bounded_number_of_queries_whatever_the_page_holds(app,
     assert queries() == one_case  # no query per case
 
 
-def test_a_joint_acceptance_case_shows_no_permit_stage_as_done(app, db, factory):
+def _jca_at_item_reviews(db, factory) -> tuple[Flow, int]:
+    """A joint acceptance case past its pre-check and BIM check: the departments review."""
     deploy_processes(db)
     enterprise_id = factory.enterprise()
     flow = Flow.start(db, JCA, jca_apply(), enterprise_id=enterprise_id)
     flow.complete("Task_precheck", {"materials_complete": True, "intake_receipt_no": "YS-1"})
     flow.message("bim_model_accepted", {"model_id": "BIM-2026-0001"})
+    return flow, enterprise_id
+
+
+def test_a_joint_acceptance_case_shows_no_permit_stage_as_done(app, db, factory):
+    flow, enterprise_id = _jca_at_item_reviews(db, factory)
     assert flow.stage == "joint_acceptance"
     client = enterprise_client(factory, enterprise_id)
     number = flow.case().case_number
@@ -239,11 +245,7 @@ def test_the_deadline_is_said_once_with_its_count_in_words(app, db, factory):
 
 
 def test_the_english_case_list_joins_departments_with_commas(app, db, factory):
-    deploy_processes(db)
-    enterprise_id = factory.enterprise()
-    flow = Flow.start(db, JCA, jca_apply(), enterprise_id=enterprise_id)
-    flow.complete("Task_precheck", {"materials_complete": True, "intake_receipt_no": "YS-1"})
-    flow.message("bim_model_accepted", {"model_id": "BIM-2026-0001"})
+    flow, enterprise_id = _jca_at_item_reviews(db, factory)
     assert len(flow.tasks_of("Task_item_review")) > 1  # several departments hold the case
     client = enterprise_client(factory, enterprise_id)
     number = flow.case().case_number
