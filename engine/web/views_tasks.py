@@ -43,6 +43,8 @@ def inbox():
         return render_template(
             "inbox.html",
             tasks=rows,
+            # who holds a claim, by name (one query for the page)
+            assignee_names=users.display_names(session, [row.assignee for row in rows]),
             next_cursor=next_cursor,
             status=status,
             mine=mine,

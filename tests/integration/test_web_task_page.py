@@ -226,6 +226,10 @@ def test_a_refused_completion_keeps_the_typed_values_and_names_the_claimer(app, 
     with factory.db.write() as session:
         tasks.claim(session, Actor(holder, "officer", "fire"), task.id)
     other, csrf = factory.web_login(factory.user("officer", "fire"))
+    inbox_row = re.search(
+        rf'<tr data-task-id="{task.id}".*?</tr>', _html(other.get("/inbox")), re.S
+    )
+    assert "李审查员" in inbox_row.group(0) and "fire.li" not in inbox_row.group(0)
 
     page = _html(other.get(f"/tasks/{task.id}"))
     assert "由 李审查员 认领" in page
