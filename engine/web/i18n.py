@@ -121,6 +121,7 @@ CATALOGUE_EN: dict[str, str | tuple[str, str]] = {
     "阶段": "Stage",
     "办理进度": "Progress",
     "谁在办理我的案件": "Who holds my file",
+    "谁在办理此案件": "Who holds this case",
     "经办部门": "Department",
     "起始时间": "Since",
     "办理时限": "Until",

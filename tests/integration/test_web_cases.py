@@ -140,6 +140,12 @@ def test_a_case_without_stages_shows_its_current_step_not_an_empty_bar(app, db, 
     page = client.get(f"/cases/{flow.case().case_number}").get_data(as_text=True)
     assert 'data-testid="stages"' not in page and 'data-testid="case-stage"' not in page
     assert task.title in re.search(r'data-testid="current-step">(.*?)</p>', page, re.S).group(1)
+    assert "<h2>谁在办理我的案件</h2>" in page
+
+    # an officer reads the same page about someone else's case
+    officer, _ = factory.web_login(factory.user("officer", "fire"))
+    staff_page = officer.get(f"/cases/{flow.case().case_number}").get_data(as_text=True)
+    assert "<h2>谁在办理此案件</h2>" in staff_page and "我的案件</h2>" not in staff_page
 
 
 def test_the_case_page_shows_readable_events_names_overdue_and_file_fields(app, db, factory):
