@@ -245,9 +245,14 @@ def read_only_values(session: Session, task: Task) -> dict:
     schema = _read_only_form(task)
     if schema is None:
         return {}
-    held = steps.runtime().task_data(steps.load_workflow(session, task.case), task.spiff_task_id)
-    held = steps.json_safe(held)
-    return {key: held[key] for key in forms.read_only_keys(schema) if held.get(key) is not None}
+    return _held(schema, steps.load_workflow(session, task.case), task)
+
+
+def _held(schema: dict, workflow, task: Task) -> dict:
+    """The values ``task`` holds in ``workflow`` for the form's read-only fields, as JSON."""
+    data = steps.runtime().task_data(workflow, task.spiff_task_id)
+    keys = forms.read_only_keys(schema)
+    return steps.json_safe({key: data[key] for key in keys if data.get(key) is not None})
 
 
 def complete(session: Session, actor: Actor, task_id: int, data: dict, now: datetime) -> Case:
@@ -274,8 +279,7 @@ def complete(session: Session, actor: Actor, task_id: int, data: dict, now: date
     workflow = steps.load_workflow(session, case)
     if read_only_form is not None:
         # Shown read-only, kept as the task holds them: a submitted value is not taken.
-        held = steps.runtime().task_data(workflow, task.spiff_task_id)
-        data = forms.keep_read_only(read_only_form, data, steps.json_safe(held))
+        data = forms.keep_read_only(read_only_form, data, _held(read_only_form, workflow, task))
         cases.validate_form_data(session, task.form_key, data, task.case_id)
     ctx = steps.StepContext(session, case, actor.username, now)
     ctx.completed_spiff_ids.add(task.spiff_task_id)

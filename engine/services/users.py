@@ -224,11 +224,6 @@ def list_users(session: Session, actor: Actor, department: str | None = None) ->
     return list(session.scalars(query.order_by(User.username)))
 
 
-def display_name(session: Session, username: str) -> str:
-    """How a user is named on pages (who holds a task): the display name, else the username."""
-    return display_names(session, [username]).get(username, username)
-
-
 def display_names(session: Session, usernames) -> dict[str, str]:
     """username -> display name of the users among ``usernames`` (one query); others are absent."""
     names = sorted({name for name in usernames if name})

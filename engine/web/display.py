@@ -9,7 +9,7 @@ from flask import g, request
 
 from .. import calendar as working_calendar
 from .. import sla as sla_rules
-from ..departments import DEPARTMENTS, ENTERPRISE, is_assignable
+from ..departments import DEPARTMENTS, ENTERPRISE, department_title, is_assignable
 from ..services.actors import SYSTEM
 from .context import now
 from .i18n import DMN_JS_ZH, STAGES, gettext, is_en, ngettext, one_language, stage_name
@@ -171,9 +171,7 @@ def message_name(name: str | None) -> str:
 
 def lane_names() -> dict[str, str]:
     """Department code -> name in the page's language, for the lane labels of diagrams."""
-    names = {code: department_name(code) for code in DEPARTMENTS}
-    names[ENTERPRISE] = gettext("企业")
-    return names
+    return {code: department_title(code, is_en()) for code in (*DEPARTMENTS, ENTERPRISE)}
 
 
 def event_name(event_type: str | None) -> str:

@@ -9,8 +9,7 @@ from typing import Any
 
 import forms
 
-from ..departments import department_title
-from .formfields import _options
+from .formfields import choice_title
 from .i18n import gettext, is_en
 
 MAX_TEXT = 200
@@ -123,11 +122,12 @@ def show(
                 f"{label}: {show(item, properties.get(key), attachments, root, sub_path, locale)}"
             )
         return ", ".join(parts)
-    for option, title in _options(schema) or []:
+    for option, title in forms.field_options(schema) or []:
         if option == value:
-            if root is not None and path:  # English titles (x-options-en) where the form has them
-                title = forms.option_title(root, forms.label_key(path), value, locale)
-            return department_title(value, locale == "en") if title == value else title
+            english = (
+                forms.english_option_titles(root).get(forms.label_key(path), {}) if root else {}
+            )
+            return choice_title(value, title, english.get(forms.option_key(value)), locale == "en")
     if isinstance(value, str) and value in attachments:
         return _file_name(value, attachments)
     return str(value)

@@ -51,6 +51,14 @@ class Field:
     required_if: list[dict] = field(default_factory=list)
 
 
+def choice_title(value: Any, title: str, english_title: str | None, english: bool) -> str:
+    """How pages name a choice: the form's English title on English pages, a department code
+    by the department's name, else the form's own title."""
+    if english and english_title:
+        return english_title
+    return department_title(value, english) or title
+
+
 def _options(schema: dict) -> list[tuple[Any, str]] | None:
     """A field schema's choices, ``(value, Chinese title)`` (see ``forms.field_options``)."""
     return forms.field_options(schema)
@@ -80,13 +88,9 @@ class _Page:
         options = _options(node) or []
         titles = self.option_titles.get(key, {})
         return [
-            (value, titles.get(forms.option_key(value)) or self._department(value) or title)
+            (value, choice_title(value, title, titles.get(forms.option_key(value)), self.english))
             for value, title in options
         ]
-
-    def _department(self, value: Any) -> str | None:
-        """A bare department code among the choices reads as the department's name."""
-        return department_title(value, self.english)
 
     def value_title(self, key: str, value: Any) -> str:
         if isinstance(value, bool):

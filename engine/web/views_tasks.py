@@ -14,6 +14,7 @@ from ..services import attachments, cases, tasks, users
 from ..services.journal import OPEN
 from . import bp
 from .context import database, now, settings
+from .display import person
 from .facts import facts
 from .formfields import build_fields, field_paths, parse, upload_paths
 from .i18n import gettext as _
@@ -80,7 +81,9 @@ def unclaim_task(task_id: int):
 
 
 def _holder_name(session, task: Task) -> str | None:
-    return users.display_name(session, task.assignee) if task.assignee else None
+    if not task.assignee:
+        return None
+    return person(task.assignee, users.display_names(session, [task.assignee]))
 
 
 def _conflict_message(task_id: int, exc: Conflict, failed: str) -> str:
