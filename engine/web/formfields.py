@@ -211,12 +211,26 @@ def _object_fields(schema, prefix, data, errors, page, held=None) -> list[Field]
         path = f"{prefix}{key}"
         if held is not None and sub.get("readOnly"):
             item = _field(sub, path, False, held.get(key), errors, page)
-            item.value, item.readonly = held.get(key), True  # shown as is: lists as lists
-            result.append(item)
+            item.value = held.get(key)  # shown as is: lists as lists
+            result.append(_read_only(item))
             continue
         value = data.get(key) if isinstance(data, dict) else None
         result.append(_field(sub, path, key in required, value, errors, page))
     return result
+
+
+def _read_only(item: Field) -> Field:
+    """``item`` and everything inside it shown, not asked for: an object's fields, every row
+    of a list of objects (none added, none removed)."""
+    item.readonly = True
+    for child in item.children:
+        _read_only(child)
+    if item.kind == "objects":
+        item.rows = [[_read_only(child) for child in row] for row in item.rows]
+        if not item.value:
+            item.rows = []
+        item.template = []
+    return item
 
 
 def _field(schema, path, required, value, errors, page) -> Field:
