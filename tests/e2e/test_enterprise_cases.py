@@ -67,3 +67,27 @@ def test_enterprise_cannot_open_another_enterprises_case(page, world):
 
     response = page.goto(world.url(f"/cases/{other}/diagram.json"))
     assert response.status == 404
+
+
+def test_on_a_phone_the_diagram_opens_on_the_current_step_at_a_readable_size(browser, world):
+    case_number = world.start_case("ent.a", "琶洲会展配套商业综合体")
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        login(page, world, "ent.a")
+        page.goto(world.url(f"/cases/{case_number}"))
+        diagram = page.get_by_test_id("diagram")
+        expect(diagram).to_have_attribute("data-loaded", "true")
+        box = diagram.bounding_box()
+        active = diagram.locator(".highlight-active[data-element-id='Task_fire_review']")
+        shape = active.bounding_box()
+        # A task is 100 units wide: fitted whole on a phone it was ~25 px, its name unreadable.
+        assert shape["width"] >= 70, shape
+        centre = shape["x"] + shape["width"] / 2, shape["y"] + shape["height"] / 2
+        assert box["x"] <= centre[0] <= box["x"] + box["width"], (box, shape)
+        assert box["y"] <= centre[1] <= box["y"] + box["height"], (box, shape)
+    finally:
+        context.close()

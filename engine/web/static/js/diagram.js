@@ -12,6 +12,30 @@
     });
   }
 
+  // Below this scale a task's name cannot be read (a whole procedure fitted on a phone).
+  const READABLE = 0.6;
+  const FOCUSED = 0.85;
+
+  // Centre the view on the current steps at a readable scale; the whole diagram stays a pan
+  // (drag) or a pinch away.
+  function focus(canvas, registry, ids) {
+    const shapes = ids.map((id) => registry.get(id)).filter((shape) => shape && shape.width);
+    if (!shapes.length) return;
+    const left = Math.min(...shapes.map((s) => s.x));
+    const top = Math.min(...shapes.map((s) => s.y));
+    const right = Math.max(...shapes.map((s) => s.x + s.width));
+    const bottom = Math.max(...shapes.map((s) => s.y + s.height));
+    const outer = canvas.viewbox().outer;
+    const width = outer.width / FOCUSED;
+    const height = outer.height / FOCUSED;
+    canvas.viewbox({
+      x: (left + right) / 2 - width / 2,
+      y: (top + bottom) / 2 - height / 2,
+      width,
+      height,
+    });
+  }
+
   for (const el of document.querySelectorAll("[data-diagram-url]")) {
     let laneNames = {};
     try { laneNames = JSON.parse(el.dataset.laneNames || "{}"); } catch (error) { laneNames = {}; }
@@ -27,6 +51,7 @@
         diagram.completed.forEach((id) => mark(id, "highlight-done"));
         diagram.active.forEach((id) => mark(id, "highlight-active"));
         canvas.zoom("fit-viewport");
+        if (canvas.zoom() < READABLE) focus(canvas, registry, diagram.active);
         el.dataset.loaded = "true";
       })
       .catch((error) => { el.textContent = String(error); });
