@@ -14,7 +14,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from . import bpmn_xml, scripting
+from . import bpmn_xml, element_names, scripting
 from .departments import is_assignable
 
 NS = {
@@ -60,6 +60,7 @@ class ParsedProcess:
     start_form_key: str | None
     content_hash: str
     starters: list[str] | None = None
+    name_en: str | None = None
 
 
 @dataclass
@@ -173,6 +174,9 @@ def _check_process_xml(
                 start,
                 f"starters 中有未知的部门代码 (unknown department in starters): {', '.join(unknown)}",
             )
+
+    for element, message in element_names.problems(process):
+        problem(element, message)
 
     called = []
     for activity in process.iter(f"{{{bpmn_xml.BPMN_NS}}}callActivity"):
@@ -377,6 +381,7 @@ def analyse_bundle(
                 start_form_key=_property(start, "formKey") if start is not None else None,
                 content_hash=digest.hexdigest(),
                 starters=starters_of(start),
+                name_en=element_names.name_en_of(process),
             )
         )
     if not result.processes and not result.problems and not result.dmn_files:

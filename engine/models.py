@@ -126,6 +126,8 @@ class ProcessDefinition(Base):
     key: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
+    # The process's `name_en` property (engine/element_names.py): its English name, if given.
+    name_en: Mapped[str | None] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
     file_id: Mapped[int] = mapped_column(ForeignKey("deployment_file.id"))
@@ -216,6 +218,9 @@ class Task(Base):
     element_id: Mapped[str] = mapped_column(String(200))
     process_key: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(300))
+    # The element's `name_en`, copied when the row is written, so no page or step has to look
+    # it up in the definition.
+    title_en: Mapped[str | None] = mapped_column(String(300))
     department: Mapped[str] = mapped_column(String(40))
     assignee: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20))  # ready | claimed | completed | cancelled

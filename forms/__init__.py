@@ -4,9 +4,9 @@ Form files live next to this package as ``forms/<form_key>.json``; keys are
 ``[a-z0-9_]+``. This package must not import anything from ``engine``.
 
 See ``forms.validation`` for the error-path convention (``items.0.name``, ``""`` for the
-whole form) and the ``x-labels-en`` / ``x-options-en`` English label conventions,
-``forms.conditions`` for fields required only under a condition (``if``/``then``), and ``forms.formats`` for the
-custom formats ``uscc``, ``project-code``, ``cn-mobile`` and ``attachment``
+whole form) and the ``x-title-en`` / ``x-labels-en`` / ``x-options-en`` English title and
+label conventions, ``forms.conditions`` for fields required only under a condition
+(``if``/``then``), and ``forms.formats`` for the custom formats ``uscc``, ``project-code``, ``cn-mobile`` and ``attachment``
 (:func:`attachment_field` tells whether a field path is a file field).
 """
 
@@ -30,12 +30,14 @@ from .read_only import keep_read_only, read_only_keys
 from .validation import (
     LABELS_EN_KEY,
     OPTIONS_EN_KEY,
+    TITLE_EN_KEY,
     attachment_field,
     check_schema,
     english_labels,
     english_option_titles,
     field_label,
     field_options,
+    form_title,
     has_attachment_fields,
     is_list_index,
     label_key,
@@ -49,6 +51,7 @@ __all__ = [
     "FORMS_DIR",
     "LABELS_EN_KEY",
     "OPTIONS_EN_KEY",
+    "TITLE_EN_KEY",
     "Condition",
     "Requirement",
     "FormError",
@@ -64,6 +67,7 @@ __all__ = [
     "field_label",
     "field_options",
     "form_exists",
+    "form_title",
     "is_list_index",
     "is_valid_cn_mobile",
     "is_valid_project_code",

@@ -11,9 +11,13 @@ property that ``additionalProperties: false`` forbids.
 Messages are zh-CN by default; pass ``locale="en"`` (anything starting with ``en``) for
 English.
 
-English labels
---------------
-Form titles are Chinese (``title``). English labels live in one top-level map::
+English title and labels
+------------------------
+Form titles are Chinese (``title``); the form's English title sits beside it::
+
+    "title": "消防设计审查意见", "x-title-en": "Fire protection design review opinion"
+
+English labels live in one top-level map::
 
     "x-labels-en": {"owner_uscc": "Owner USCC", "dangerous_works.scale": "Scale"}
 
@@ -43,6 +47,7 @@ from jsonschema.exceptions import best_match
 from .formats import FormatProblem, known_formats, make_format_checker
 
 SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
+TITLE_EN_KEY = "x-title-en"
 LABELS_EN_KEY = "x-labels-en"
 OPTIONS_EN_KEY = "x-options-en"
 
@@ -293,7 +298,8 @@ def check_schema(schema: Any) -> list[str]:
 
     Checks: valid draft 2020-12 schema (meta-schema, including regex syntax), ``$schema``
     (if present) is the 2020-12 URI, every ``format`` is one we enforce (a typo would
-    otherwise silently validate nothing), and ``x-labels-en`` is a string-to-string map.
+    otherwise silently validate nothing), ``x-title-en`` (if present) is a non-empty string,
+    and ``x-labels-en`` is a string-to-string map.
     Messages are for form authors (English, with a JSON-pointer location).
     """
     if not isinstance(schema, Mapping):
@@ -313,6 +319,9 @@ def check_schema(schema: Any) -> list[str]:
     for where, fmt in _walk_formats(schema, ""):
         if fmt not in formats:
             problems.append(f"{where or '/'}: unknown format {fmt!r}")
+    title_en = schema.get(TITLE_EN_KEY)
+    if title_en is not None and not (isinstance(title_en, str) and title_en.strip()):
+        problems.append(f"/{TITLE_EN_KEY}: must be a non-empty English title")
     labels = schema.get(LABELS_EN_KEY)
     if labels is not None and (
         not isinstance(labels, Mapping)
@@ -483,6 +492,17 @@ def _node_type(node: Any) -> str | None:
 
 def _is_attachment(node: Any) -> bool:
     return isinstance(node, Mapping) and node.get("format") == "attachment"
+
+
+def form_title(schema: Mapping[str, Any], locale: str = "zh-CN") -> str:
+    """The form's title: ``x-title-en`` when ``locale`` is English and the form has one,
+    else its (Chinese) ``title``; ``""`` without either."""
+    if _lang(locale) == EN:
+        title_en = schema.get(TITLE_EN_KEY)
+        if isinstance(title_en, str) and title_en.strip():
+            return title_en
+    title = schema.get("title")
+    return title if isinstance(title, str) else ""
 
 
 def field_label(schema: Mapping[str, Any], path: str, locale: str = "zh-CN") -> str:

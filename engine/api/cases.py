@@ -34,7 +34,16 @@ blp = Blueprint(
 )
 
 
-OPEN_TASK_FIELDS = ("id", "title", "department", "assignee", "status", "due_at", "legal_basis")
+OPEN_TASK_FIELDS = (
+    "id",
+    "title",
+    "title_en",
+    "department",
+    "assignee",
+    "status",
+    "due_at",
+    "legal_basis",
+)
 
 
 def _open_task_payload(task: Task) -> dict:
@@ -62,6 +71,7 @@ def case_summary(case: Case, open_tasks: list[dict]) -> dict:
             "key": case.definition.key,
             "version": case.definition.version,
             "name": case.definition.name,
+            "name_en": case.definition.name_en,
         },
         "enterprise": {"id": enterprise.id, "name": enterprise.name} if enterprise else None,
         "project_name": case.project_name,

@@ -31,6 +31,7 @@ def definition_payload(definition: ProcessDefinition, with_form: bool = False) -
         "key": definition.key,
         "version": definition.version,
         "name": definition.name,
+        "name_en": definition.name_en,
         "deployment_id": definition.deployment_id,
         "created_at": definition.created_at,
         "filename": definition.file.filename,
@@ -76,7 +77,8 @@ def deploy(_args):
         return {
             "deployment_id": deployment.id,
             "definitions": [
-                {"key": d.key, "version": d.version, "name": d.name} for d in definitions
+                {"key": d.key, "version": d.version, "name": d.name, "name_en": d.name_en}
+                for d in definitions
             ],
         }
 

@@ -30,6 +30,7 @@ def task_summary(task: Task) -> dict:
         "id": task.id,
         "case": {"id": case.id, "case_number": case.case_number, "project_name": case.project_name},
         "title": task.title,
+        "title_en": task.title_en,
         "element_id": task.element_id,
         "department": task.department,
         "assignee": task.assignee,

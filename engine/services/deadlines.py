@@ -66,13 +66,22 @@ def _kinds(task: Task) -> tuple[str, ...]:
 
 def task_payload(task: Task) -> dict:
     """What events about a task say of it (task.created, SLA events, escalations)."""
-    return {
+    payload = {
         "task_id": task.id,
         "element_id": task.element_id,
         "title": task.title,
         "department": task.department,
         "due_at": audit.canonical_time(task.due_at) if task.due_at else None,
     }
+    return with_title_en(payload, task)
+
+
+def with_title_en(payload: dict, task: Task) -> dict:
+    """The payload with the task's English title, when it has one (events of tasks whose
+    element has no ``name_en`` keep the shape they always had)."""
+    if task.title_en:
+        payload["title_en"] = task.title_en
+    return payload
 
 
 def jobs_of(session: Session, case_id: int) -> list[Job]:
@@ -206,6 +215,7 @@ def _escalate(ctx: journal.StepContext, task: Task) -> Task:
         element_id=f"Escalation_{task.id}",
         process_key=task.process_key,
         title=f"超期督办：{task.title}"[:300],
+        title_en=f"Overdue escalation: {task.title_en or task.title}"[:300],
         department=LEADERSHIP,
         status="ready",
         legal_basis=task.legal_basis,

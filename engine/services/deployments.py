@@ -108,6 +108,7 @@ def deploy_bundle(
             key=process.key,
             version=(latest.version + 1) if latest else 1,
             name=process.name,
+            name_en=process.name_en,
             content_hash=process.content_hash,
             deployment_id=deployment.id,
             file_id=stored[process.filename].id,

@@ -72,6 +72,7 @@ def _lock_case_statement():
                 ProcessDefinition.key,
                 ProcessDefinition.version,
                 ProcessDefinition.name,
+                ProcessDefinition.name_en,
                 ProcessDefinition.content_hash,
             ),
             # the enterprise too, for the response (its row never changes with a step)

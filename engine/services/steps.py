@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
 
-from .. import calendar, definitions
+from .. import calendar, definitions, element_names
 from ..departments import ENTERPRISE, is_assignable
 from ..errors import NotFound, ScriptError
 from ..models import (
@@ -153,7 +153,9 @@ def _finish(ctx: StepContext, workflow) -> StepResult:
             record(
                 ctx,
                 "task.cancelled",
-                {"task_id": row.id, "element_id": row.element_id, "title": row.title},
+                deadlines.with_title_en(
+                    {"task_id": row.id, "element_id": row.element_id, "title": row.title}, row
+                ),
             )
     for human in result.ready:
         if human.spiff_id in open_rows:
@@ -282,6 +284,7 @@ def _create_task_row(ctx: StepContext, human) -> Task:
         "element_id": human.element_id,
         "process_key": human.process_key,
         "title": human.title,
+        "title_en": element_names.english(props),
         "department": department,
         "status": "ready",
         "form_key": props.get("formKey"),

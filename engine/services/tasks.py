@@ -290,13 +290,16 @@ def complete(session: Session, actor: Actor, task_id: int, data: dict, now: date
     steps.record(
         ctx,
         "task.completed",
-        {
-            "task_id": task.id,
-            "element_id": task.element_id,
-            "title": task.title,
-            "department": task.department,
-            "data": data,
-        },
+        deadlines.with_title_en(
+            {
+                "task_id": task.id,
+                "element_id": task.element_id,
+                "title": task.title,
+                "department": task.department,
+                "data": data,
+            },
+            task,
+        ),
     )
     steps.finish(ctx, workflow)
     return case

@@ -1,11 +1,14 @@
-"""Template filters: local times, SLA badges, stage, department and status names."""
+"""Template filters: local times, SLA badges, stage, department, status and procedure names."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import g, request
+
+import forms
 
 from .. import calendar as working_calendar
 from .. import sla as sla_rules
@@ -43,6 +46,26 @@ def department_name(code: str | None) -> str:
         return gettext("企业办理")
     zh, en = DEPARTMENTS.get(code, (code, code))
     return en if is_en() else zh
+
+
+def task_title(task) -> str:
+    """A task's title in the page's language: on English pages its English title (the BPMN
+    element's ``name_en``) when it has one. ``task`` is a task row or an event's payload."""
+    if isinstance(task, Mapping):
+        title, title_en = task.get("title"), task.get("title_en")
+    else:
+        title, title_en = task.title, task.title_en
+    return title_en if title_en and is_en() else (title or "")
+
+
+def definition_name(definition) -> str:
+    """A procedure's name in the page's language (the process's ``name_en`` on English pages)."""
+    return definition.name_en if definition.name_en and is_en() else definition.name
+
+
+def form_title(schema: Mapping) -> str:
+    """A form's title in the page's language (``x-title-en`` on English pages)."""
+    return forms.form_title(schema, "en" if is_en() else "zh-CN")
 
 
 def status_name(status: str | None) -> str:
@@ -190,6 +213,9 @@ def init_filters(app) -> None:
         event_name=event_name,
         message_name=message_name,
         one_language=one_language,
+        task_title=task_title,
+        definition_name=definition_name,
+        form_title=form_title,
     )
     app.jinja_env.tests["department_code"] = is_assignable
     app.jinja_env.globals.update(

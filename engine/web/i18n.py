@@ -155,8 +155,11 @@ CATALOGUE_EN: dict[str, str | tuple[str, str]] = {
     "问题": "Problems",
     "已部署": "Deployed",
     "元素属性": "Element properties",
-    "选择一个用户任务以编辑部门和表单": "Select a user task to edit its department and form",
+    "选择一个元素以编辑名称；用户任务还可编辑部门和表单": (
+        "Select an element to edit its name; a user task also its department and form"
+    ),
     "名称": "Name",
+    "英文名称": "English name",
     "表单": "Form",
     "办理时限（工作日）": "Limit (working days)",
     "按泳道": "From the lane",

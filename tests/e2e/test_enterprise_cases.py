@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.e2e.server import login
@@ -91,3 +93,29 @@ def test_on_a_phone_the_diagram_opens_on_the_current_step_at_a_readable_size(bro
         assert box["y"] <= centre[1] <= box["y"] + box["height"], (box, shape)
     finally:
         context.close()
+
+
+def test_the_diagram_names_its_steps_in_english_on_english_pages(page, world):
+    case_number = world.start_case("ent.a")
+    login(page, world, "ent.a")
+
+    page.goto(world.url(f"/cases/{case_number}?lang=en"))
+    diagram = page.get_by_test_id("diagram")
+    expect(diagram).to_have_attribute("data-loaded", "true")
+
+    def label(element_id: str):
+        return diagram.locator(f"[data-element-id='{element_id}'] text").first
+
+    # bpmn-js wraps a long name over lines: compare the words
+    expect(label("Task_fire_review")).to_have_text(
+        re.compile(r"Fire\s*protection\s*design\s*review")
+    )
+    expect(label("Participant_web_review")).to_have_text(re.compile(r"Parallel\s*review"))
+    expect(label("Gateway_split_label")).to_have_text(re.compile(r"Reviews\s*in\s*parallel"))
+    # no name_en in the BPMN: the Chinese name stays
+    expect(label("Task_civil_defense_review")).to_have_text("人防设计审查")
+
+    page.goto(world.url(f"/cases/{case_number}?lang=zh"))
+    expect(page.get_by_test_id("diagram")).to_have_attribute("data-loaded", "true")
+    expect(label("Task_fire_review")).to_have_text("消防设计审查")
+    expect(label("Gateway_split_label")).to_have_text("并联审查")

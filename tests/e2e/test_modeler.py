@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from engine import element_names
 from engine.bpmn_xml import parse_secure
 from engine.definitions import NS
 from engine.services import deployments
@@ -121,3 +122,54 @@ def test_the_decision_table_editor_names_its_views_and_speaks_chinese(page, worl
     expect(views.first).to_have_text("决策关系图")  # not the decision's own name twice
     expect(page.get_by_test_id("dmn-canvas")).to_contain_text("命中策略")
     expect(page.get_by_test_id("dmn-canvas")).not_to_contain_text("Hit policy")
+
+
+def test_analyst_gives_a_task_and_the_process_english_names(page, world):
+    login(page, world, "analyst")
+    page.goto(world.url(f"/modeler/{PROCESS_KEY}"))
+    expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
+    properties = page.get_by_test_id("properties")
+    name_en = properties.locator("input[name=name_en]")
+
+    page.locator(".djs-element[data-element-id='Task_fire_review']").click()
+    expect(name_en).to_have_value("Fire protection design review")
+    page.locator(".djs-element[data-element-id='Task_civil_defense_review']").click()
+    expect(name_en).to_have_value("")
+    name_en.fill("Civil air defense design review")
+    name_en.blur()  # the change is taken when the field is left
+
+    # a gateway has a name too, but no department or form
+    page.locator(".djs-element[data-element-id='Gateway_join']").click()
+    expect(properties.locator("[data-prop-id]")).to_have_text("Gateway_join")
+    expect(properties.locator("select[name=department]")).to_be_hidden()
+    name_en.fill("Reviews done")
+    name_en.blur()  # the change is taken when the field is left
+
+    # the pool stands for its process: the procedure's English name
+    page.locator(".djs-element[data-element-id='Participant_web_review']").click(
+        position={"x": 12, "y": 40}
+    )
+    expect(properties.locator("[data-prop-id]")).to_have_text(PROCESS_KEY)
+    expect(name_en).to_have_value("Parallel review (web test)")
+    name_en.fill("Parallel review (browser test)")
+    name_en.blur()  # the change is taken when the field is left
+
+    page.get_by_role("button", name="校验").click()
+    expect(page.get_by_test_id("modeler-status")).to_have_text("校验通过")
+    page.get_by_role("button", name="部署新版本").click()
+    expect(page).to_have_url(re.compile(rf"/modeler/{PROCESS_KEY}\?deployed=\d+$"))
+    newest = page.get_by_test_id("versions").locator("tbody tr").first
+    expect(newest).to_contain_text("英文名称 — → Civil air defense design review")
+
+    with world.db.read() as session:
+        definition = deployments.get_definition(session, PROCESS_KEY)
+        root = parse_secure(definition.file.content.encode())
+    assert definition.name_en == "Parallel review (browser test)"
+    english = {
+        element.get("id"): element_names.name_en_of(element)
+        for element in root.iter()
+        if isinstance(element.tag, str) and element.get("id")
+    }
+    assert english["Task_civil_defense_review"] == "Civil air defense design review"
+    assert english["Gateway_join"] == "Reviews done"
+    assert english["Task_fire_review"] == "Fire protection design review"

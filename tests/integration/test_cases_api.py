@@ -9,7 +9,12 @@ def test_enterprise_starts_a_case_for_itself(enterprise_a, enterprise_a_id, star
     case = start_case(enterprise_a)
     assert case["case_number"].startswith("HZ-2026-")
     assert case["enterprise"]["id"] == enterprise_a_id
-    assert case["definition"] == {"key": "parallel_review", "version": 1, "name": "并联审查测试"}
+    assert case["definition"] == {
+        "key": "parallel_review",
+        "version": 1,
+        "name": "并联审查测试",
+        "name_en": None,  # parallel_review.bpmn gives no English name
+    }
     assert case["status"] == "running" and case["stage"] == "permit_p1"
     assert sorted(t["department"] for t in case["open_tasks"]) == ["civil_defense", "fire"]
     fire = next(t for t in case["open_tasks"] if t["department"] == "fire")

@@ -11,7 +11,7 @@ def test_analyst_deploys_and_redeploying_the_same_content_keeps_the_version(
     analyst, parallel_review
 ):
     assert parallel_review["definitions"] == [
-        {"key": "parallel_review", "version": 1, "name": "并联审查测试"}
+        {"key": "parallel_review", "version": 1, "name": "并联审查测试", "name_en": None}
     ]
     again = analyst.post("/api/v1/definitions", data=upload("parallel_review.bpmn", field="files"))
     assert again.status_code == 201

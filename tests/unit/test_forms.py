@@ -266,6 +266,21 @@ def test_english_labels_and_field_label():
     assert field_label(NESTED, "applicant") == "申请人"
 
 
+def test_a_form_title_is_english_from_x_title_en_on_english_pages_only():
+    schema = {"title": "整改通知书", "x-title-en": "Rectification notice"}
+    assert forms.form_title(schema, locale="en") == "Rectification notice"
+    assert forms.form_title(schema) == "整改通知书"
+    assert forms.form_title({"title": "整改通知书"}, locale="en") == "整改通知书"
+
+
+def test_check_schema_refuses_an_empty_or_non_text_english_title():
+    assert check_schema({"title": "整改通知书", "x-title-en": "Rectification notice"}) == []
+    for bad in ("", "  ", 7, {"en": "Rectification notice"}):
+        assert check_schema({"x-title-en": bad}) == [
+            "/x-title-en: must be a non-empty English title"
+        ]
+
+
 # ------------------------------------------------------------------- check_schema
 def test_check_schema():
     assert check_schema(HEADER) == []

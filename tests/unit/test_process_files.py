@@ -2,7 +2,8 @@
 
 Covers all BPMN/DMN/form files, whoever wrote them: the processes parse with SpiffWorkflow's
 SpiffBpmnParser (call activities and DMN references resolve), user tasks name an existing form
-and a department, forms are valid draft 2020-12 schemas with Chinese titles, expressions stay in
+and a department, the process and every element people read carry an English name (name_en),
+forms are valid draft 2020-12 schemas with Chinese and English titles, expressions stay in
 the restricted subset, DMN tables use a hit policy SpiffWorkflow supports, and every diagram is
 drawable: DI geometry for each flow node and sequence flow, nodes inside their lane band, no two
 shapes overlapping.
@@ -210,6 +211,53 @@ def test_start_event_forms_exist(path):
     assert not problems, "\n".join(problems)
 
 
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+# Named for the engine, not for people: pools take the process's name, lanes name department
+# codes, data inputs and messages name variables.
+UNNAMED_FOR_PEOPLE = frozenset(
+    f"{{{BPMN}}}{tag}"
+    for tag in (
+        "participant",
+        "lane",
+        "dataInput",
+        "dataOutput",
+        "inputDataItem",
+        "outputDataItem",
+        "message",
+        "signal",
+    )
+)
+
+
+def _name_en(element) -> str | None:
+    for prop in element.findall(
+        f"{{{BPMN}}}extensionElements/{{{SPIFF}}}properties/{{{SPIFF}}}property"
+    ):
+        if prop.get("name") == "name_en":
+            return prop.get("value")
+    return None
+
+
+@pytest.mark.parametrize("path", BPMN_FILES, ids=_ids(BPMN_FILES))
+def test_the_process_and_every_named_element_have_an_english_name(path):
+    """English pages show name_en: the procedure lists, inbox, task and case pages show the
+    process's and the user tasks', the case diagram every element's. A new element cannot
+    leave it out."""
+    problems = []
+    for el in _xml(path).getroot().iter():
+        if not isinstance(el.tag, str) or not el.get("name") or el.tag in UNNAMED_FOR_PEOPLE:
+            continue
+        if not el.tag.startswith(f"{{{BPMN}}}"):
+            continue
+        english = (_name_en(el) or "").strip()
+        where = f"{path.name}:{el.get('id')} ({el.get('name')})"
+        if not english:
+            problems.append(f"{where}: no name_en property")
+        elif CJK.search(english):
+            problems.append(f"{where}: name_en {english!r} is not English")
+    assert not problems, "\n".join(problems)
+
+
 def _restricted_problems(source: str, mode: str) -> list[str]:
     try:
         tree = ast.parse(source.strip(), mode=mode)
@@ -296,6 +344,9 @@ def test_form_is_a_valid_2020_12_schema_with_chinese_titles(path):
     assert schema.get("$schema") == SCHEMA_URI
     assert schema.get("type") == "object"
     assert CJK.search(schema.get("title", "")), "form title must be Chinese"
+    title_en = schema.get("x-title-en")
+    assert isinstance(title_en, str) and title_en.strip(), "x-title-en (English title) missing"
+    assert not CJK.search(title_en), f"x-title-en is not English: {title_en!r}"
     labels = schema.get("x-labels-en")
     assert isinstance(labels, dict) and labels, "x-labels-en map missing"
     required = schema.get("required", [])

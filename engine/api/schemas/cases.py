@@ -58,6 +58,10 @@ class CaseDefinitionSchema(ma.Schema):
     key = fields.String(required=True)
     version = fields.Integer(required=True)
     name = fields.String()
+    name_en = fields.String(
+        allow_none=True,
+        metadata={"description": "English name (the BPMN `name_en` property); null: none given."},
+    )
 
 
 class CaseEnterpriseSchema(ma.Schema):
@@ -68,6 +72,13 @@ class CaseEnterpriseSchema(ma.Schema):
 class OpenTaskSchema(ma.Schema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
+    title_en = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "English title (the BPMN element's `name_en` property); null: none "
+            "given, show `title`."
+        },
+    )
     department = fields.String(required=True)
     assignee = fields.String(allow_none=True)
     status = fields.String(required=True)

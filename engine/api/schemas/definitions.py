@@ -18,6 +18,10 @@ class DefinitionRefSchema(ma.Schema):
     key = fields.String(required=True)
     version = fields.Integer(required=True)
     name = fields.String(required=True)
+    name_en = fields.String(
+        allow_none=True,
+        metadata={"description": "English name (the BPMN `name_en` property); null: none given."},
+    )
 
 
 class DeploymentSchema(ma.Schema):

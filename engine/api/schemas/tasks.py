@@ -43,6 +43,13 @@ class TaskSummarySchema(ma.Schema):
     id = fields.Integer(required=True)
     case = fields.Nested(TaskCaseSchema, required=True)
     title = fields.String(required=True)
+    title_en = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "English title (the BPMN element's `name_en` property); null: none "
+            "given, show `title`."
+        },
+    )
     element_id = fields.String(required=True)
     department = fields.String(required=True)
     assignee = fields.String(allow_none=True)

@@ -12,6 +12,35 @@
     });
   }
 
+  // An element's English name: its SpiffWorkflow property name_en (see processes/README.md).
+  function englishName(bo) {
+    const values = (bo && bo.extensionElements && bo.extensionElements.values) || [];
+    for (const ext of values) {
+      if (ext.$type !== "spiffworkflow:properties") continue;
+      const prop = (ext.$children || []).find((p) => p.name === "name_en");
+      if (prop && String(prop.value || "").trim()) return String(prop.value).trim();
+    }
+    return null;
+  }
+
+  // English pages name steps in English where the diagram gives an English name; a pool is
+  // named by its process. External labels (events, gateways, flows) share the element's
+  // business object, so they are redrawn too.
+  function relabelInEnglish(viewer) {
+    const registry = viewer.get("elementRegistry");
+    const graphics = viewer.get("graphicsFactory");
+    const redraw = (element) =>
+      graphics.update(element.waypoints ? "connection" : "shape", element, registry.getGraphics(element));
+    registry.filter((element) => element.type !== "label").forEach((element) => {
+      const bo = element.businessObject;
+      const name = englishName(element.type === "bpmn:Participant" ? bo.processRef : bo);
+      if (!name) return;
+      bo.name = name;
+      redraw(element);
+      if (element.label) redraw(element.label);
+    });
+  }
+
   // Below this scale a task's name cannot be read (a whole procedure fitted on a phone).
   const READABLE = 0.6;
   const FOCUSED = 0.85;
@@ -45,6 +74,7 @@
         const viewer = new BpmnJS({ container: el });
         await viewer.importXML(diagram.xml);
         relabelLanes(viewer, laneNames);
+        if (el.dataset.english === "true") relabelInEnglish(viewer);
         const canvas = viewer.get("canvas");
         const registry = viewer.get("elementRegistry");
         const mark = (id, cls) => { if (registry.get(id)) canvas.addMarker(id, cls); };

@@ -1,9 +1,13 @@
-// BPMN modeler with a small properties form for the SpiffWorkflow extension properties of a
-// user task (department, formKey, sla_working_days, legal_basis, stage); see processes/README.md.
+// BPMN modeler with a small properties form: the name and English name (name_en) of any named
+// element, or of the process when its pool is selected, and the SpiffWorkflow extension
+// properties of a user task (department, formKey, sla_working_days, legal_basis, stage); see
+// processes/README.md.
 import { readConfig, wireActions } from "./modeler_common.js";
 
 const SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core";
 const EDITABLE = ["formKey", "sla_working_days", "legal_basis", "stage"];
+// Elements whose name a reader sees (lanes are named by department codes, not edited here).
+const NAMED = /^bpmn:(\w*Task|\w*Event|\w*Gateway|CallActivity|SubProcess|Transaction|SequenceFlow|Participant)$/;
 
 const { xml, config } = readConfig();
 const modeler = new BpmnJS({ container: "#canvas", keyboard: { bindTo: document } });
@@ -57,15 +61,25 @@ const panel = document.getElementById("properties");
 const form = panel.querySelector("[data-props]");
 let current = null;
 
+// A pool's English name is its process's: the definition's name on English pages.
+const nameHolder = (element) =>
+  element.type === "bpmn:Participant" && element.businessObject.processRef
+    ? element.businessObject.processRef
+    : element.businessObject;
+
 function showElement(element) {
-  const isUserTask = element && element.type === "bpmn:UserTask";
-  current = isUserTask ? element : null;
-  form.hidden = !isUserTask;
-  panel.querySelector("[data-empty]").hidden = isUserTask;
-  if (!isUserTask) return;
+  const named = Boolean(element && NAMED.test(element.type));
+  const isUserTask = named && element.type === "bpmn:UserTask";
+  current = named ? element : null;
+  form.hidden = !named;
+  form.querySelector("[data-user-task]").hidden = !isUserTask;
+  panel.querySelector("[data-empty]").hidden = named;
+  if (!named) return;
   const bo = element.businessObject;
-  form.querySelector("[data-prop-id]").textContent = bo.id;
+  form.querySelector("[data-prop-id]").textContent = nameHolder(element).id;
   form.elements.name.value = bo.name || "";
+  form.elements.name_en.value = readProperty(nameHolder(element), "name_en");
+  if (!isUserTask) return;
   form.elements.department.value = unquoteCode(readProperty(bo, "department"));
   for (const name of EDITABLE) form.elements[name].value = readProperty(bo, name);
 }
@@ -75,11 +89,13 @@ form.addEventListener("change", (event) => {
   const bo = current.businessObject;
   const input = event.target;
   if (input.name === "name") {
+    // a pool and its process carry one name (the shipped diagrams keep them equal)
+    if (nameHolder(current) !== bo) nameHolder(current).name = input.value;
     modeling.updateProperties(current, { name: input.value });
     return;
   }
   const value = input.name === "department" ? quoteCode(input.value) : input.value.trim();
-  writeProperty(bo, input.name, value);
+  writeProperty(input.name === "name_en" ? nameHolder(current) : bo, input.name, value);
   // An empty update records the change on the command stack so the diagram counts as edited.
   modeling.updateProperties(current, {});
 });
