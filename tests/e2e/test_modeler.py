@@ -173,3 +173,66 @@ def test_analyst_gives_a_task_and_the_process_english_names(page, world):
     assert english["Task_civil_defense_review"] == "Civil air defense design review"
     assert english["Gateway_join"] == "Reviews done"
     assert english["Task_fire_review"] == "Fire protection design review"
+
+
+def test_after_typing_in_the_panel_one_click_selects_another_element(page, world):
+    """The field is left by clicking the diagram, not by Tab: the click selects, the edit stays."""
+    login(page, world, "analyst")
+    page.goto(world.url(f"/modeler/{PROCESS_KEY}"))
+    expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
+    properties = page.get_by_test_id("properties")
+    shown = properties.locator("[data-prop-id]")
+
+    def field(name):
+        return properties.locator(f"[name={name}]")
+
+    def shape(element_id):
+        return page.locator(f".djs-element[data-element-id='{element_id}']")
+
+    # a user-task field, then a click on an event
+    shape("Task_enterprise_reply").click()
+    expect(shown).to_have_text("Task_enterprise_reply")
+    field("legal_basis").fill("《浏览器测试依据》")
+    shape("StartEvent_apply").click()
+    expect(shown).to_have_text("StartEvent_apply")
+    expect(field("name")).to_have_value("企业申请")
+    expect(field("department")).to_be_hidden()
+
+    # the English name of the event, then a click on a user task
+    field("name_en").fill("Application received")
+    shape("Task_enterprise_reply").click()
+    expect(shown).to_have_text("Task_enterprise_reply")
+    expect(field("legal_basis")).to_have_value("《浏览器测试依据》")
+
+    # the name of the user task, then a click on another user task
+    field("name").fill("企业回复意见")
+    shape("Task_fire_review").click()
+    expect(shown).to_have_text("Task_fire_review")
+    expect(field("name")).to_have_value("消防设计审查")
+    expect(field("formKey")).to_have_value("fire_opinion")
+    label = shape("Task_enterprise_reply").locator("text")
+    expect(label).to_have_text("企业回复意见")
+
+    # the rename is one step on the command stack
+    page.keyboard.press("Control+z")
+    expect(label).to_have_text("企业回复审查意见")
+    page.keyboard.press("Control+y")
+    expect(label).to_have_text("企业回复意见")
+
+    page.get_by_role("button", name="部署新版本").click()
+    expect(page).to_have_url(re.compile(rf"/modeler/{PROCESS_KEY}\?deployed=\d+$"))
+    with world.db.read() as session:
+        definition = deployments.get_definition(session, PROCESS_KEY)
+        root = parse_secure(definition.file.content.encode())
+    reply = root.find(".//bpmn:userTask[@id='Task_enterprise_reply']", NS)
+    assert reply.get("name") == "企业回复意见"
+    props = {
+        p.get("name"): p.get("value")
+        for p in reply.findall(
+            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS
+        )
+    }
+    assert props["legal_basis"] == "《浏览器测试依据》"
+    assert props["formKey"] == "rect_submit"
+    start = root.find(".//bpmn:startEvent[@id='StartEvent_apply']", NS)
+    assert element_names.name_en_of(start) == "Application received"

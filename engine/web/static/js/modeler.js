@@ -84,20 +84,67 @@ function showElement(element) {
   for (const name of EDITABLE) form.elements[name].value = readProperty(bo, name);
 }
 
+// An edit is taken when its field is left. The value and the element are read at once, as the
+// panel may show another element by the time the edit is applied.
+function editFrom(input) {
+  const element = current;
+  const bo = element.businessObject;
+  const holder = nameHolder(element);
+  const { name } = input;
+  if (name === "name") {
+    const value = input.value;
+    return () => {
+      // a pool and its process carry one name (the shipped diagrams keep them equal)
+      if (holder !== bo) holder.name = value;
+      modeling.updateProperties(element, { name: value });
+    };
+  }
+  const value = name === "department" ? quoteCode(input.value) : input.value.trim();
+  return () => {
+    writeProperty(name === "name_en" ? holder : bo, name, value);
+    // An empty update records the change on the command stack so the diagram counts as edited.
+    modeling.updateProperties(element, {});
+  };
+}
+
+// Pressing on the diagram leaves the field (change fires on mousedown). Applying the edit then
+// would re-render the diagram in the middle of the click: diagram-js re-appends the edited
+// element's siblings to keep their order, the pressed shape leaves the document for a moment,
+// and the browser fires no click, so the first click on another element selected nothing. Such
+// an edit waits until the press ends: it is applied as the click starts (before the click selects
+// anything), or after a press that ends without a click (a drag).
+const canvasContainer = document.getElementById("canvas");
+let pressOnCanvas = false;
+let pending = [];
+function applyPending() {
+  const edits = pending;
+  pending = [];
+  edits.forEach((apply) => apply());
+}
+window.addEventListener(
+  "pointerdown",
+  (event) => {
+    pressOnCanvas = canvasContainer.contains(event.target);
+  },
+  true,
+);
+window.addEventListener("click", applyPending, true);
+for (const type of ["pointerup", "pointercancel"]) {
+  window.addEventListener(
+    type,
+    () => {
+      pressOnCanvas = false;
+      if (pending.length) setTimeout(applyPending);
+    },
+    true,
+  );
+}
+
 form.addEventListener("change", (event) => {
   if (!current) return;
-  const bo = current.businessObject;
-  const input = event.target;
-  if (input.name === "name") {
-    // a pool and its process carry one name (the shipped diagrams keep them equal)
-    if (nameHolder(current) !== bo) nameHolder(current).name = input.value;
-    modeling.updateProperties(current, { name: input.value });
-    return;
-  }
-  const value = input.name === "department" ? quoteCode(input.value) : input.value.trim();
-  writeProperty(input.name === "name_en" ? nameHolder(current) : bo, input.name, value);
-  // An empty update records the change on the command stack so the diagram counts as edited.
-  modeling.updateProperties(current, {});
+  const apply = editFrom(event.target);
+  if (pressOnCanvas) pending.push(apply);
+  else apply();
 });
 
 modeler.on("selection.changed", ({ newSelection }) => showElement(newSelection[0] || null));
