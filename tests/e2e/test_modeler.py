@@ -236,3 +236,183 @@ def test_after_typing_in_the_panel_one_click_selects_another_element(page, world
     assert props["formKey"] == "rect_submit"
     start = root.find(".//bpmn:startEvent[@id='StartEvent_apply']", NS)
     assert element_names.name_en_of(start) == "Application received"
+
+
+def open_modeler(page, world):
+    login(page, world, "analyst")
+    page.goto(world.url(f"/modeler/{PROCESS_KEY}"))
+    expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
+    return page.get_by_test_id("properties")
+
+
+def exported_xml(page) -> str:
+    """The diagram as the page would save it now."""
+    return page.evaluate("async () => (await window.pazhouModeler.saveXML({ format: true })).xml")
+
+
+def exported(page):
+    return parse_secure(exported_xml(page).encode())
+
+
+def exported_settings(page, element_id: str) -> dict[str, str]:
+    """The name and the SpiffWorkflow properties of one element in the page's XML."""
+    element = exported(page).find(f".//*[@id='{element_id}']")
+    settings = {
+        p.get("name"): p.get("value")
+        for p in element.findall(
+            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS
+        )
+    }
+    settings["name"] = element.get("name")
+    return settings
+
+
+def test_every_panel_edit_undoes_and_redoes_in_one_step(page, world):
+    properties = open_modeler(page, world)
+    task = "Task_fire_review"
+    page.locator(f".djs-element[data-element-id='{task}']").click()
+    expect(properties.locator("[data-prop-id]")).to_have_text(task)
+    department = properties.locator("select[name=department]")
+    legal_basis = properties.locator("input[name=legal_basis]")
+    name_en = properties.locator("input[name=name_en]")
+    before = exported_settings(page, task)
+    assert before.get("department") != "'housing'"
+    xml_before = exported_xml(page)
+
+    # three edits, each field left by Tab or by the panel (not by the diagram)
+    department.select_option("housing")
+    department.blur()
+    legal_basis.fill("《撤销测试依据》")
+    legal_basis.blur()
+    name_en.fill("Fire review (undo test)")
+    name_en.blur()
+    edited = {
+        "department": "'housing'",
+        "legal_basis": "《撤销测试依据》",
+        "name_en": "Fire review (undo test)",
+    }
+    assert exported_settings(page, task) == {**before, **edited}
+    xml_edited = exported_xml(page)
+
+    def state(*kept):
+        """The edits in kept applied, the others not."""
+        settings = {**before, **{k: edited[k] for k in kept}}
+        return {k: v for k, v in settings.items() if v is not None}
+
+    def shows(settings):
+        assert exported_settings(page, task) == settings
+        expect(department).to_have_value(settings.get("department", "").strip("'"))
+        expect(legal_basis).to_have_value(settings.get("legal_basis", ""))
+        expect(name_en).to_have_value(settings.get("name_en", ""))
+
+    # Ctrl+Z takes back one edit at a time, newest first, in the XML and in the panel
+    for settings in [state("department", "legal_basis"), state("department"), state()]:
+        page.keyboard.press("Control+z")
+        shows(settings)
+    assert exported_xml(page) == xml_before
+
+    # Ctrl+Y does them again, oldest first
+    for settings in [state("department"), state("department", "legal_basis"), state(*edited)]:
+        page.keyboard.press("Control+y")
+        shows(settings)
+    assert exported_xml(page) == xml_edited
+
+
+def test_undoing_the_first_property_of_an_element_leaves_its_xml_as_it_was(page, world):
+    properties = open_modeler(page, world)
+    flow = "Flow_reply_done"  # a sequence flow without extension elements
+    xml_before = exported_xml(page)
+    assert exported(page).find(f".//*[@id='{flow}']/bpmn:extensionElements", NS) is None
+    page.evaluate(
+        """(id) => {
+        const modeler = window.pazhouModeler;
+        modeler.get("selection").select(modeler.get("elementRegistry").get(id));
+      }""",
+        flow,
+    )
+    expect(properties.locator("[data-prop-id]")).to_have_text(flow)
+    name_en = properties.locator("input[name=name_en]")
+    name_en.fill("  Done  ")
+    name_en.blur()
+    expect(name_en).to_have_value("Done")  # as stored
+    assert exported_settings(page, flow) == {"name": None, "name_en": "Done"}
+    xml_edited = exported_xml(page)
+
+    page.keyboard.press("Control+z")
+    expect(name_en).to_have_value("")
+    assert exported_xml(page) == xml_before
+    page.keyboard.press("Control+y")
+    expect(name_en).to_have_value("Done")
+    assert exported_xml(page) == xml_edited
+
+
+def test_undoing_a_pool_rename_restores_the_process_name_too(page, world):
+    properties = open_modeler(page, world)
+    page.locator(".djs-element[data-element-id='Participant_web_review']").click(
+        position={"x": 12, "y": 40}
+    )
+    expect(properties.locator("[data-prop-id]")).to_have_text(PROCESS_KEY)
+    name = properties.locator("input[name=name]")
+
+    def names():
+        root = exported(page)
+        pool = root.find(".//bpmn:participant[@id='Participant_web_review']", NS)
+        process = root.find(f".//bpmn:process[@id='{PROCESS_KEY}']", NS)
+        return pool.get("name"), process.get("name")
+
+    old = names()
+    assert old[0] == old[1]
+    name.fill("并联审查（撤销测试）")
+    name.blur()
+    assert names() == ("并联审查（撤销测试）", "并联审查（撤销测试）")
+
+    page.keyboard.press("Control+z")
+    assert names() == old
+    expect(name).to_have_value(old[0])
+    page.keyboard.press("Control+y")
+    assert names() == ("并联审查（撤销测试）", "并联审查（撤销测试）")
+    expect(name).to_have_value("并联审查（撤销测试）")
+
+
+def test_the_panel_follows_canvas_renames_and_undo_without_reselecting(page, world):
+    properties = open_modeler(page, world)
+    shape = page.locator(".djs-element[data-element-id='Gateway_join']")
+    label = page.locator(".djs-element[data-element-id='Gateway_join_label'] text")
+    shape.click()
+    expect(properties.locator("[data-prop-id]")).to_have_text("Gateway_join")
+    name = properties.locator("input[name=name]")
+    old = name.input_value()
+    assert old
+
+    # the label edited on the canvas
+    shape.dblclick()
+    editor = page.locator(".djs-direct-editing-parent")
+    expect(editor).to_be_visible()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("审查全部完成")
+    page.keyboard.press("Enter")
+    expect(editor).to_be_hidden()
+    expect(label).to_have_text("审查全部完成")
+    expect(properties.locator("[data-prop-id]")).to_have_text("Gateway_join")
+    expect(name).to_have_value("审查全部完成")
+
+    page.keyboard.press("Control+z")
+    expect(label).to_have_text(old)
+    expect(name).to_have_value(old)
+    page.keyboard.press("Control+y")
+    expect(name).to_have_value("审查全部完成")
+
+    # a field being typed in keeps what is typed while the others follow the diagram
+    name_en = properties.locator("input[name=name_en]")
+    xml_renamed = exported_xml(page)
+    name_en.fill("Reviews finished")
+    name_en.blur()
+    name_en.fill("Reviews all fin")  # still typing: not left yet
+    page.evaluate("() => window.pazhouModeler.get('commandStack').undo()")
+    expect(name).to_have_value("审查全部完成")
+    expect(name_en).to_have_value("Reviews all fin")
+    expect(name_en).to_be_focused()
+    assert exported_xml(page) == xml_renamed
+    page.evaluate("() => window.pazhouModeler.get('commandStack').undo()")
+    expect(name).to_have_value(old)
+    expect(name_en).to_have_value("Reviews all fin")

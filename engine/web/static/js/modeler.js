@@ -1,7 +1,8 @@
 // BPMN modeler with a small properties form: the name and English name (name_en) of any named
 // element, or of the process when its pool is selected, and the SpiffWorkflow extension
 // properties of a user task (department, formKey, sla_working_days, legal_basis, stage); see
-// processes/README.md.
+// processes/README.md. Every edit is one step on the command stack (Ctrl+Z / Ctrl+Y), and the
+// panel follows the diagram as it changes (undo, redo, a label edited on the canvas).
 import { readConfig, wireActions } from "./modeler_common.js";
 
 const SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core";
@@ -53,6 +54,58 @@ function writeProperty(bo, name, value) {
   }
 }
 
+// The panel's edits go through the command stack, so that Ctrl+Z / Ctrl+Y undo and redo each of
+// them in one step. The SpiffWorkflow extension elements are not in bpmn-moddle (no descriptor is
+// registered: they are read as generic elements with $children), so bpmn-js's own commands cannot
+// change them; this command writes one property and keeps what it replaced for its revert.
+class UpdateExtensionPropertyHandler {
+  execute(context) {
+    const { element, holder, name, value } = context;
+    const ext = holder.extensionElements;
+    const props = ext && (ext.values || []).find((v) => v.$type === "spiffworkflow:properties");
+    context.old = {
+      ext,
+      values: ext && ext.values && [...ext.values],
+      props,
+      children: props && props.$children && [...props.$children],
+    };
+    writeProperty(holder, name, value);
+    return element;
+  }
+
+  revert(context) {
+    const { element, holder, old } = context;
+    // (moddle's set removes a property given undefined, so what was missing is missing again)
+    holder.set("extensionElements", old.ext);
+    if (old.ext) old.ext.set("values", old.values);
+    if (old.props && old.children) old.props.$children = old.children;
+    else if (old.props) delete old.props.$children;
+    return element;
+  }
+}
+
+// One panel edit: the changes it makes are executed as parts of this command (in its preExecute),
+// so they share its place on the command stack and one Ctrl+Z undoes them all.
+class PanelEditHandler {
+  constructor(commandStack) {
+    this.commandStack = commandStack;
+  }
+
+  preExecute({ element, changes }) {
+    for (const change of changes) {
+      const { moddleElement, properties } = change;
+      if (moddleElement) modeling.updateModdleProperties(element, moddleElement, properties);
+      else if (properties) modeling.updateProperties(element, properties);
+      else this.commandStack.execute("pazhou.updateExtensionProperty", { element, ...change });
+    }
+  }
+}
+PanelEditHandler.$inject = ["commandStack"];
+
+const commandStack = modeler.get("commandStack");
+commandStack.registerHandler("pazhou.updateExtensionProperty", UpdateExtensionPropertyHandler);
+commandStack.registerHandler("pazhou.panelEdit", PanelEditHandler);
+
 // The department property is a Python expression; a fixed department is a quoted code.
 const quoteCode = (code) => (code ? `'${code}'` : "");
 const unquoteCode = (expr) => (expr || "").replace(/^\s*['"]([a-z_]+)['"]\s*$/, "$1");
@@ -67,7 +120,18 @@ const nameHolder = (element) =>
     ? element.businessObject.processRef
     : element.businessObject;
 
-function showElement(element) {
+// The value each field was last given from the diagram: a field whose value differs from it while
+// it has the focus is being typed in.
+const shown = new Map();
+function showValue(field, value, keepTyping) {
+  if (keepTyping && field === document.activeElement && field.value !== shown.get(field.name)) return;
+  field.value = value;
+  shown.set(field.name, field.value);
+}
+
+// Show the element's values in the panel. keepTyping: the element is the one shown already (the
+// diagram changed), so a field the analyst is typing in keeps what they typed.
+function showElement(element, keepTyping = false) {
   const named = Boolean(element && NAMED.test(element.type));
   const isUserTask = named && element.type === "bpmn:UserTask";
   current = named ? element : null;
@@ -76,12 +140,13 @@ function showElement(element) {
   panel.querySelector("[data-empty]").hidden = named;
   if (!named) return;
   const bo = element.businessObject;
+  const show = (name, value) => showValue(form.elements[name], value, keepTyping);
   form.querySelector("[data-prop-id]").textContent = nameHolder(element).id;
-  form.elements.name.value = bo.name || "";
-  form.elements.name_en.value = readProperty(nameHolder(element), "name_en");
+  show("name", bo.name || "");
+  show("name_en", readProperty(nameHolder(element), "name_en"));
   if (!isUserTask) return;
-  form.elements.department.value = unquoteCode(readProperty(bo, "department"));
-  for (const name of EDITABLE) form.elements[name].value = readProperty(bo, name);
+  show("department", unquoteCode(readProperty(bo, "department")));
+  for (const name of EDITABLE) show(name, readProperty(bo, name));
 }
 
 // An edit is taken when its field is left. The value and the element are read at once, as the
@@ -91,19 +156,22 @@ function editFrom(input) {
   const bo = element.businessObject;
   const holder = nameHolder(element);
   const { name } = input;
+  let changes;
   if (name === "name") {
     const value = input.value;
-    return () => {
-      // a pool and its process carry one name (the shipped diagrams keep them equal)
-      if (holder !== bo) holder.name = value;
-      modeling.updateProperties(element, { name: value });
-    };
+    changes = [];
+    if ((bo.name || "") !== value) changes.push({ properties: { name: value } });
+    // a pool and its process carry one name (the shipped diagrams keep them equal)
+    if (holder !== bo && (holder.name || "") !== value) {
+      changes.push({ moddleElement: holder, properties: { name: value } });
+    }
+  } else {
+    const value = name === "department" ? quoteCode(input.value) : input.value.trim();
+    const target = name === "name_en" ? holder : bo;
+    changes = readProperty(target, name) === value ? [] : [{ holder: target, name, value }];
   }
-  const value = name === "department" ? quoteCode(input.value) : input.value.trim();
   return () => {
-    writeProperty(name === "name_en" ? holder : bo, name, value);
-    // An empty update records the change on the command stack so the diagram counts as edited.
-    modeling.updateProperties(element, {});
+    if (changes.length) commandStack.execute("pazhou.panelEdit", { element, changes });
   };
 }
 
@@ -142,12 +210,19 @@ for (const type of ["pointerup", "pointercancel"]) {
 
 form.addEventListener("change", (event) => {
   if (!current) return;
+  // The edit is taken: once applied, the field shows the value as stored (trimmed, say).
+  shown.set(event.target.name, event.target.value);
   const apply = editFrom(event.target);
   if (pressOnCanvas) pending.push(apply);
   else apply();
 });
 
 modeler.on("selection.changed", ({ newSelection }) => showElement(newSelection[0] || null));
+// Undo, redo, a label edited on the canvas: the panel shows the element as it is now.
+modeler.on("commandStack.changed", () => {
+  if (!current) return;
+  showElement(registry.get(current.id) === current ? current : null, true);
+});
 
 let marked = [];
 function markProblems(problems) {
