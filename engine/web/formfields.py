@@ -211,24 +211,34 @@ def _object_fields(schema, prefix, data, errors, page, held=None) -> list[Field]
         path = f"{prefix}{key}"
         if held is not None and sub.get("readOnly"):
             item = _field(sub, path, False, held.get(key), errors, page)
-            item.value = held.get(key)  # shown as is: lists as lists
-            result.append(_read_only(item))
+            result.append(_read_only(item, held.get(key)))
             continue
         value = data.get(key) if isinstance(data, dict) else None
         result.append(_field(sub, path, key in required, value, errors, page))
     return result
 
 
-def _read_only(item: Field) -> Field:
-    """``item`` and everything inside it shown, not asked for: an object's fields, every row
-    of a list of objects (none added, none removed)."""
-    item.readonly = True
-    for child in item.children:
-        _read_only(child)
-    if item.kind == "objects":
-        item.rows = [[_read_only(child) for child in row] for row in item.rows]
-        if not item.value:
-            item.rows = []
+def _read_only(item: Field, value: Any) -> Field:
+    """``item`` and everything inside it shown, not asked for, with ``value`` as the case holds
+    it (lists as lists, at every depth: an input's value would spell a list of texts as lines):
+    an object's fields, every row of a list of objects (none added, none removed)."""
+    item.readonly, item.value = True, value
+    if item.kind == "object":
+        values = value if isinstance(value, dict) else {}
+        for child in item.children:
+            _read_only(child, values.get(child.name.rsplit(".", 1)[-1]))
+    elif item.kind == "objects":
+        held_rows = value if isinstance(value, list) else []
+        # the blank row an empty list is given to fill in is not shown (zip stops at no rows)
+        item.rows = [
+            [
+                _read_only(child, row.get(child.name.rsplit(".", 1)[-1]))
+                if isinstance(row, dict)
+                else _read_only(child, None)
+                for child in cells
+            ]
+            for cells, row in zip(item.rows, held_rows, strict=False)
+        ]
         item.template = []
     return item
 

@@ -66,3 +66,46 @@ def test_an_empty_read_only_list_shows_a_dash_not_an_empty_row(app):
 def test_a_posted_value_for_a_read_only_object_is_not_taken():
     posted = MultiDict({"site.street": "别处", "reply": "已整改"})
     assert parse(SCHEMA, posted, {}) == {"reply": "已整改"}
+
+
+LISTS_INSIDE = {
+    "type": "object",
+    "properties": {
+        "permit": {
+            "type": "object",
+            "title": "许可",
+            "readOnly": True,
+            "properties": {
+                "phases": {"type": "array", "title": "阶段", "items": {"type": "string"}},
+            },
+        },
+        "inspections": {
+            "type": "array",
+            "title": "检查",
+            "readOnly": True,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "issues": {"type": "array", "title": "问题", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+
+def test_a_list_of_texts_inside_a_read_only_object_or_row_shows_one_line_per_item(app):
+    held = {
+        "permit": {"phases": ["基坑支护", "地下室"]},
+        "inspections": [{"issues": ["临边防护缺失", "脚手架未验收"]}],
+    }
+    with app.test_request_context("/"):
+        page = render_template_string(PAGE, fields=build_fields(LISTS_INSIDE, {}, {}, False, held))
+
+    def items(name: str) -> list[str]:
+        shown = page.split(f'data-readonly="{name}"', 1)[1].split("</div>", 1)[0]
+        return re.findall(r"<li>(.*?)</li>", shown, re.S)
+
+    # not one item per character
+    assert items("permit.phases") == ["基坑支护", "地下室"]
+    assert items("inspections.0.issues") == ["临边防护缺失", "脚手架未验收"]
