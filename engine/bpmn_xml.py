@@ -1,4 +1,5 @@
-"""Hardened XML parsing for uploaded BPMN/DMN: no DTDs, no entities, no network."""
+"""Hardened XML parsing for uploaded BPMN/DMN (no DTDs, no entities, no network), and the
+SpiffWorkflow extension properties of a parsed element."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from defusedxml import DefusedXmlException
 from lxml import etree
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 DMN_NAMESPACES = (
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
     "http://www.omg.org/spec/DMN/20180521/MODEL/",
@@ -24,6 +26,20 @@ _PARSER = etree.XMLParser(
     huge_tree=False,
     remove_comments=False,
 )
+
+
+_OWN_PROPERTIES = f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"
+
+
+def spiff_property(element, name: str) -> str | None:
+    """The element's own SpiffWorkflow property ``name`` (not a child element's), None when it
+    has none. Of a name given twice, the last, as SpiffWorkflow reads it: what a deploy checks
+    is what the runtime uses."""
+    value = None
+    for prop in element.findall(_OWN_PROPERTIES):
+        if prop.get("name") == name:
+            value = prop.get("value")
+    return value
 
 
 @dataclass

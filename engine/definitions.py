@@ -19,7 +19,7 @@ from .departments import is_assignable
 
 NS = {
     "bpmn": bpmn_xml.BPMN_NS,
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+    "spiffworkflow": bpmn_xml.SPIFF_NS,
 }
 
 SPEC_REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
@@ -84,19 +84,10 @@ class DeployedContext:
     decisions: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
-def _property(element, name: str) -> str | None:
-    for prop in element.findall(
-        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS
-    ):
-        if prop.get("name") == name:
-            return prop.get("value")
-    return None
-
-
 def starters_of(start) -> list[str] | None:
     """The start event's ``starters`` property: who may start the process (department codes,
     ``enterprise``), comma separated; None when it has none."""
-    value = _property(start, "starters") if start is not None else None
+    value = bpmn_xml.spiff_property(start, "starters") if start is not None else None
     if value is None:
         return None
     return [token.strip() for token in value.split(",") if token.strip()]
@@ -142,7 +133,7 @@ def _check_process_xml(
             problem(element, f"元素 id '{element.get('id')}' 是引擎保留名 (reserved id, rename it)")
 
     for task in process.iter(f"{{{bpmn_xml.BPMN_NS}}}userTask"):
-        department_expr = _property(task, "department")
+        department_expr = bpmn_xml.spiff_property(task, "department")
         lane = _lane_of(process, task)
         if department_expr:
             error = scripting.check_expression(department_expr)
@@ -155,14 +146,14 @@ def _check_process_xml(
             )
         elif not is_assignable(lane):
             problem(task, f"泳道名 '{lane}' 不是部门代码 (lane name is not a department code)")
-        form_key = _property(task, "formKey")
+        form_key = bpmn_xml.spiff_property(task, "formKey")
         if form_key and not form_exists(form_key):
             problem(task, f"表单 '{form_key}' 不存在于 forms/ (no form '{form_key}' in forms/)")
-        sla = _property(task, "sla_working_days")
+        sla = bpmn_xml.spiff_property(task, "sla_working_days")
         if sla is not None and not sla.isdigit():
             problem(task, f"sla_working_days 必须是整数 (must be an integer): {sla}")
     for start in process.findall("bpmn:startEvent", NS):
-        form_key = _property(start, "formKey")
+        form_key = bpmn_xml.spiff_property(start, "formKey")
         if form_key and not form_exists(form_key):
             problem(start, f"表单 '{form_key}' 不存在于 forms/ (no form '{form_key}' in forms/)")
         starters = starters_of(start)
@@ -378,7 +369,9 @@ def analyse_bundle(
                 spec=spec_dict,
                 called_keys=sorted(set(called)),
                 decision_refs=sorted(set(decisions)),
-                start_form_key=_property(start, "formKey") if start is not None else None,
+                start_form_key=bpmn_xml.spiff_property(start, "formKey")
+                if start is not None
+                else None,
                 content_hash=digest.hexdigest(),
                 starters=starters_of(start),
                 name_en=element_names.name_en_of(process),

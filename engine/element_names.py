@@ -14,22 +14,16 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .bpmn_xml import BPMN_NS
+from .bpmn_xml import SPIFF_NS, spiff_property
 
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NAME_EN = "name_en"
 # task.title_en holds 300 characters, process_definition.name_en 200
 MAX_LENGTH = 200
 
-_OWN_PROPERTIES = f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"
-
 
 def name_en_of(element) -> str | None:
     """The element's own ``name_en`` (not a child element's); None when it has none."""
-    for prop in element.findall(_OWN_PROPERTIES):
-        if prop.get("name") == NAME_EN:
-            return (prop.get("value") or "").strip() or None
-    return None
+    return (spiff_property(element, NAME_EN) or "").strip() or None
 
 
 def english(properties: dict) -> str | None:
@@ -38,14 +32,19 @@ def english(properties: dict) -> str | None:
 
 
 def problems(process) -> list[tuple[object, str]]:
-    """(element, message) for every ``name_en`` in the process that is empty or too long."""
+    """(element, message) for every ``name_en`` in the process that is empty, too long or
+    the element's second."""
     found = []
+    named = set()
     for prop in process.iter(f"{{{SPIFF_NS}}}property"):
         if prop.get("name") != NAME_EN:
             continue
         owner = _owner(prop)
         owner = process if owner is None else owner
         value = (prop.get("value") or "").strip()
+        if owner in named:
+            found.append((owner, "name_en 重复：每个元素只写一个英文名称 (name_en given twice)"))
+        named.add(owner)
         if not value:
             found.append((owner, "name_en 为空：请填写英文名称，或删除该属性 (empty name_en)"))
         elif len(value) > MAX_LENGTH:

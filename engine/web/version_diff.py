@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..bpmn_xml import XmlProblem, parse_secure
+from ..bpmn_xml import SPIFF_NS, XmlProblem, parse_secure
 
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 # Diagram layout and wiring: moving a shape or re-routing an edge is not a change of procedure.
 _SKIP_TAGS = {"incoming", "outgoing", "flowNodeRef", "BPMNShape", "BPMNEdge", "Bounds", "waypoint"}
 # Expressions that decide what the procedure does, by the tag that holds them.

@@ -180,3 +180,20 @@ def test_an_escalation_is_titled_in_english_after_the_task_it_escalates(db, fres
     assert escalation.title_en == "Overdue escalation: Construction permit review"
     assert escalation.department == "leadership"
     assert deadlines.task_payload(escalation)["title_en"] == escalation.title_en
+
+
+def test_an_element_given_two_english_names_is_refused_at_deploy(analyst):
+    """SpiffWorkflow would title the task with the last, the page the analyst reads the first."""
+    content = fixture_bytes("web_review.bpmn").replace(
+        NAME_EN.encode(),
+        NAME_EN.encode() + b'<spiffworkflow:property name="name_en" value="Fire review" />',
+    )
+    response = analyst.post(
+        "/api/v1/definitions/validate",
+        data={"files[]": [(io.BytesIO(content), "web_review.bpmn")]},
+        content_type="multipart/form-data",
+    )
+    body = response.get_json()
+    assert body["valid"] is False
+    assert [p["element_id"] for p in body["problems"]] == [FIRE_TASK]
+    assert "name_en given twice" in body["problems"][0]["message"]

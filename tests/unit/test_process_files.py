@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 import forms
+from engine import element_names
 from forms.validation import check_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -211,7 +212,6 @@ def test_start_event_forms_exist(path):
     assert not problems, "\n".join(problems)
 
 
-SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 # Named for the engine, not for people: pools take the process's name, lanes name department
 # codes, data inputs and messages name variables.
 UNNAMED_FOR_PEOPLE = frozenset(
@@ -229,15 +229,6 @@ UNNAMED_FOR_PEOPLE = frozenset(
 )
 
 
-def _name_en(element) -> str | None:
-    for prop in element.findall(
-        f"{{{BPMN}}}extensionElements/{{{SPIFF}}}properties/{{{SPIFF}}}property"
-    ):
-        if prop.get("name") == "name_en":
-            return prop.get("value")
-    return None
-
-
 @pytest.mark.parametrize("path", BPMN_FILES, ids=_ids(BPMN_FILES))
 def test_the_process_and_every_named_element_have_an_english_name(path):
     """English pages show name_en: the procedure lists, inbox, task and case pages show the
@@ -249,7 +240,7 @@ def test_the_process_and_every_named_element_have_an_english_name(path):
             continue
         if not el.tag.startswith(f"{{{BPMN}}}"):
             continue
-        english = (_name_en(el) or "").strip()
+        english = element_names.name_en_of(el) or ""
         where = f"{path.name}:{el.get('id')} ({el.get('name')})"
         if not english:
             problems.append(f"{where}: no name_en property")
