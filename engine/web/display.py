@@ -48,19 +48,23 @@ def department_name(code: str | None) -> str:
     return en if is_en() else zh
 
 
+def in_page_language(zh: str | None, en: str | None) -> str:
+    """A name given in Chinese and maybe in English (a BPMN element's ``name_en``): the
+    English one on English pages when there is one, else the Chinese one."""
+    return en if en and is_en() else (zh or "")
+
+
 def task_title(task) -> str:
-    """A task's title in the page's language: on English pages its English title (the BPMN
-    element's ``name_en``) when it has one. ``task`` is a task row or an event's payload."""
+    """A task's title in the page's language (its BPMN element's ``name_en`` on English
+    pages). ``task`` is a task row or an event's payload."""
     if isinstance(task, Mapping):
-        title, title_en = task.get("title"), task.get("title_en")
-    else:
-        title, title_en = task.title, task.title_en
-    return title_en if title_en and is_en() else (title or "")
+        return in_page_language(task.get("title"), task.get("title_en"))
+    return in_page_language(task.title, task.title_en)
 
 
 def definition_name(definition) -> str:
     """A procedure's name in the page's language (the process's ``name_en`` on English pages)."""
-    return definition.name_en if definition.name_en and is_en() else definition.name
+    return in_page_language(definition.name, definition.name_en)
 
 
 def form_title(schema: Mapping) -> str:
@@ -222,6 +226,7 @@ def init_filters(app) -> None:
         sla=sla,
         stage_progress=stage_progress,
         is_en=is_en,
+        in_page_language=in_page_language,
         lang_url=lang_url,
         DMN_JS_ZH=DMN_JS_ZH,
         lane_names=lane_names,

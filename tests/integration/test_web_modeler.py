@@ -58,3 +58,20 @@ def test_deploying_unchanged_xml_says_it_is_unchanged_and_keeps_the_version(app,
     assert deploy_page(changed) == [{"key": "sla_pause", "version": 2, "new": True}]
     with db.read() as session:
         assert deployments.get_definition(session, "sla_pause").version == 2
+
+
+def test_english_pages_name_a_changed_element_by_its_english_name(app, factory, now):
+    db = app.extensions["pazhou"]["db"]
+    deploy(db, now, "web_review.bpmn")
+    deploy(
+        db,
+        now,
+        "web_review.bpmn",
+        {b'name="sla_working_days" value="15"': b'name="sla_working_days" value="10"'},
+    )
+    client, _ = factory.web_login(factory.user("analyst"))
+
+    english = newest_summary(client.get("/modeler/web_review?lang=en").get_data(as_text=True))
+    assert "changed Fire protection design review Task_fire_review" in english, english
+    chinese = newest_summary(client.get("/modeler/web_review?lang=zh").get_data(as_text=True))
+    assert "修改 消防设计审查 Task_fire_review" in chinese, chinese
