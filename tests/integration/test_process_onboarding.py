@@ -4,6 +4,11 @@ on real project data, the kickoff-meeting escalation timer, and the parallel cal
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from engine import element_names
+from engine.bpmn_xml import parse_secure
+
 from .process_helpers import (
     HEADER,
     Flow,
@@ -261,3 +266,27 @@ def test_forms_reject_incomplete_registration_and_meetings(sqlite_db):
     unconfirmed = {"plan_summary": "x", "required_reviews_confirmed": False, "milestones": []}
     errors = flow.rejects("Task_one_enterprise_plan", unconfirmed)
     assert {"required_reviews_confirmed", "milestones"} <= set(errors)
+
+
+def test_tasks_of_the_called_procedures_carry_their_own_english_titles(sqlite_db):
+    """A called process's task is titled from that process's BPMN (name and name_en alike)."""
+    deploy_processes(sqlite_db)
+    flow = Flow.start(sqlite_db, KEY, register())
+    assign_cso(flow)
+    kickoff(flow)
+    plan(flow)
+
+    processes = Path(__file__).parents[2] / "processes"
+    for filename, element_id in (
+        ("fire_design_review.bpmn", "Task_fire_apply"),
+        ("civil_defense_review.bpmn", "Task_cd_design_apply"),
+        ("construction_permit_phased.bpmn", "Task_permit_apply"),
+    ):
+        root = parse_secure((processes / filename).read_bytes())
+        [element] = root.xpath(f"//*[@id='{element_id}']")
+        task = flow.task(element_id)
+        assert (task.title, task.title_en) == (
+            element.get("name"),
+            element_names.name_en_of(element),
+        )
+        assert task.title_en
