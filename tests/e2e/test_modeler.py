@@ -416,3 +416,32 @@ def test_the_panel_follows_canvas_renames_and_undo_without_reselecting(page, wor
     page.evaluate("() => window.pazhouModeler.get('commandStack').undo()")
     expect(name).to_have_value(old)
     expect(name_en).to_have_value("Reviews all fin")
+
+
+def test_a_pool_renamed_on_the_canvas_renames_its_process(page, world):
+    """The process's name is what a deploy stores as the procedure's: it follows the pool's
+    label edited on the canvas as it follows the panel, and one undo takes both back."""
+    open_modeler(page, world)
+
+    def names():
+        root = exported(page)
+        pool = root.find(".//bpmn:participant[@id='Participant_web_review']", NS)
+        process = root.find(f".//bpmn:process[@id='{PROCESS_KEY}']", NS)
+        return pool.get("name"), process.get("name")
+
+    old = names()
+    page.locator(".djs-element[data-element-id='Participant_web_review']").dblclick(
+        position={"x": 12, "y": 40}
+    )
+    editor = page.locator(".djs-direct-editing-parent")
+    expect(editor).to_be_visible()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("并联审查（画布改名）")
+    page.keyboard.press("Enter")
+    expect(editor).to_be_hidden()
+    assert names() == ("并联审查（画布改名）", "并联审查（画布改名）")
+
+    page.keyboard.press("Control+z")
+    assert names() == old
+    page.keyboard.press("Control+y")
+    assert names() == ("并联审查（画布改名）", "并联审查（画布改名）")

@@ -106,6 +106,17 @@ const commandStack = modeler.get("commandStack");
 commandStack.registerHandler("pazhou.updateExtensionProperty", UpdateExtensionPropertyHandler);
 commandStack.registerHandler("pazhou.panelEdit", PanelEditHandler);
 
+// A pool and its process carry one name, and a deploy stores the process's as the procedure's:
+// a pool's label edited on the canvas renames its process within the same command (one undo
+// takes both back), as a rename in the panel does.
+modeler.on("commandStack.element.updateLabel.postExecute", ({ context }) => {
+  const { element } = context;
+  const process = element.type === "bpmn:Participant" && element.businessObject.processRef;
+  if (process && process.name !== element.businessObject.name) {
+    modeling.updateModdleProperties(element, process, { name: element.businessObject.name });
+  }
+});
+
 // The department property is a Python expression; a fixed department is a quoted code.
 const quoteCode = (code) => (code ? `'${code}'` : "");
 const unquoteCode = (expr) => (expr || "").replace(/^\s*['"]([a-z_]+)['"]\s*$/, "$1");
