@@ -118,6 +118,7 @@ CATALOGUE_EN: dict[str, str | tuple[str, str]] = {
     "当前环节": "Current step",
     "已完成环节": "Completed steps",
     "拖动平移，滚轮或双指缩放": "Drag to pan; scroll or pinch to zoom",
+    "全图": "Whole diagram",
     "企业": "Enterprise",
     "阶段": "Stage",
     "办理进度": "Progress",

@@ -91,6 +91,12 @@ def test_on_a_phone_the_diagram_opens_on_the_current_step_at_a_readable_size(bro
         centre = shape["x"] + shape["width"] / 2, shape["y"] + shape["height"] / 2
         assert box["x"] <= centre[0] <= box["x"] + box["width"], (box, shape)
         assert box["y"] <= centre[1] <= box["y"] + box["height"], (box, shape)
+
+        # The whole procedure is one click away, and the current step one more.
+        page.get_by_role("button", name="全图").click()
+        assert active.bounding_box()["width"] < shape["width"] / 2
+        page.get_by_role("button", name="当前环节").click()
+        assert active.bounding_box()["width"] >= 70
     finally:
         context.close()
 

@@ -81,7 +81,16 @@
         diagram.completed.forEach((id) => mark(id, "highlight-done"));
         diagram.active.forEach((id) => mark(id, "highlight-active"));
         canvas.zoom("fit-viewport");
-        if (canvas.zoom() < READABLE) focus(canvas, registry, diagram.active);
+        if (canvas.zoom() < READABLE && diagram.active.length) {
+          focus(canvas, registry, diagram.active);
+          // Zoomed in on the current steps: one click back to the whole procedure and again.
+          const views = el.closest(".diagram-card").querySelector(".diagram-views");
+          if (views) {
+            views.hidden = false;
+            views.querySelector("[data-diagram-view=fit]").addEventListener("click", () => canvas.zoom("fit-viewport"));
+            views.querySelector("[data-diagram-view=focus]").addEventListener("click", () => focus(canvas, registry, diagram.active));
+          }
+        }
         el.dataset.loaded = "true";
       })
       .catch((error) => { el.textContent = String(error); });
