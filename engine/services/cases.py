@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 import forms
 
 from .. import audit
-from ..departments import ENTERPRISE
+from ..departments import ENTERPRISE, department_title
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import Case, CaseState, Enterprise, Event, Task
 from . import calendar_admin, deployments, journal, steps
@@ -178,7 +178,7 @@ def starting_enterprise(
     if not may_start(actor, policy):
         if actor.role == "analyst":
             raise Forbidden("分析员不能发起案件 (analysts do not start cases)")
-        raise Forbidden(f"您不能发起“{definition.name}” (you may not start {definition.key})")
+        raise Forbidden(_may_not_start(definition, policy.starters or []))
     if actor.role == "enterprise":
         if enterprise_id not in (None, actor.enterprise_id):
             raise Forbidden("企业只能为本企业发起案件 (enterprises start cases for themselves)")
@@ -186,6 +186,19 @@ def starting_enterprise(
     if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
         raise InvalidInput("企业不存在 (no such enterprise)", {"enterprise_id": ["企业不存在"]})
     return enterprise_id
+
+
+def _may_not_start(definition, starters: list[str]) -> str:
+    """Refusal that says who may start instead (a department officer asks them)."""
+    english_name = definition.name_en or definition.key
+    zh = [department_title(code) or code for code in starters]
+    en = [department_title(code, english=True) or code for code in starters]
+    if not starters:
+        return f"您不能发起“{definition.name}” (you may not start {english_name})"
+    return (
+        f"“{definition.name}”仅由{'、'.join(zh)}发起"
+        f" ({english_name} is started by {', '.join(en)} only)"
+    )
 
 
 def project_name_errors(project_name: str, locale: str = "zh-CN") -> dict[str, list[str]]:
