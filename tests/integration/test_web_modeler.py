@@ -36,7 +36,7 @@ def test_a_version_lists_the_changed_task_by_name_with_old_and_new_values(app, f
     assert "sla_pause" not in summary
 
     english = newest_summary(client.get("/modeler/sla_pause?lang=en").get_data(as_text=True))
-    assert "Limit (working days) 5 → 3" in english
+    assert "Time limit (working days) 5 → 3" in english
 
 
 def test_deploying_unchanged_xml_says_it_is_unchanged_and_keeps_the_version(app, factory, now):

@@ -215,7 +215,7 @@ def test_an_enterprise_task_awaits_the_enterprise_not_a_claim(app, factory):
         assert state == expected, (lang, state)
         page = _html(client.get(f"/cases/{flow.case().case_number}?lang={lang}"))
         holders = re.search(r'data-testid="holders">(.*?)</table>', page, re.S).group(1)
-        assert expected in holders and "待认领" not in holders and "Ready" not in holders
+        assert expected in holders and "待认领" not in holders and "Unclaimed" not in holders
         assert "办理人未认领" not in holders and "Not yet claimed" not in holders
 
 
@@ -253,6 +253,9 @@ def test_a_refused_completion_keeps_the_typed_values_and_names_the_claimer(app, 
 
     english = _html(other.post(f"/tasks/{task.id}?lang=en", data=typed))
     assert "Not submitted: This task is claimed by 李审查员." in english
+    # English says it once: "Claimed by 李审查员", not "Claimed (claimed by 李审查员)".
+    header = re.sub(r"<[^>]+>", "", _html(other.get(f"/tasks/{task.id}?lang=en")))
+    assert "Claimed by 李审查员" in header and "claimed by 李审查员)" not in header
 
 
 def test_the_claimer_can_release_the_task(app, factory):

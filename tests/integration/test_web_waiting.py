@@ -16,7 +16,7 @@ COMPLETE = {"materials_complete": True, "intake_receipt_no": "YS-2026-001"}
 def holder_card(page: str) -> str:
     """The "who holds my case" card of the case page."""
     match = re.search(
-        r"<h2>(?:谁在办理我的案件|Who holds my file|谁在办理此案件|Who holds this case)</h2>(.*?)</section>",
+        r"<h2>(?:谁在办理我的案件|Who is handling my case|谁在办理此案件|Who is handling this case)</h2>(.*?)</section>",
         page,
         re.S,
     )
