@@ -25,7 +25,7 @@ HINT_FIRE_EN = (
     "(required when “Fire review track” is “Special construction works (fire acceptance)”"
     " or “Other construction works (fire acceptance filing)”)"
 )
-HINT_CIVIL_EN = "(required when “Civil air defence works built” is “Yes”)"
+HINT_CIVIL_EN = "(required when “Civil air defense works built” is “Yes”)"
 HINT_CIVIL_ZH = "（当“是否修建人防工程”为“是”时必填）"
 
 

@@ -5,6 +5,7 @@ the English pages stays as the users read it."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -45,3 +46,46 @@ def test_the_english_wording_users_read():
     # A webhook delivery that gave up reads as failed, not as the queue's "dead".
     assert CATALOGUE_EN["已失败"] == "Failed"
     assert CATALOGUE_EN["办理时限（工作日）"] == "Time limit (working days)"
+
+
+ROOT = WEB.parents[1]
+
+
+def _english_texts():
+    """The English the users read that is not in the catalogue: form labels, titles and
+    choices (forms/*.json) and BPMN ``name_en`` values (processes/*.bpmn)."""
+    for path in sorted((ROOT / "forms").glob("*.json")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        for key, value in _walk(schema):
+            if key in ("x-title-en", "x-labels-en", "x-options-en"):
+                yield from ((path.name, text) for text in _strings(value))
+    for path in sorted((ROOT / "processes").glob("*.bpmn")):
+        for value in re.findall(r'name="name_en" value="([^"]*)"', path.read_text("utf-8")):
+            yield path.name, value
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+
+
+def test_english_labels_spell_one_way_and_wrap_between_words():
+    texts = list(_english_texts())
+    assert len(texts) > 100
+    # US spelling throughout, as the process and department names have it (civil air defense)
+    assert not [t for t in texts if re.search(r"defence", t[1], re.I)]
+    # "a/b/c" is one word to the browser: a narrow label column broke it mid-word
+    assert not [t for t in texts if re.search(r"[A-Za-z]{4,}/[A-Za-z]{4,}/", t[1])]
