@@ -92,5 +92,8 @@ def test_the_task_page_fits_a_phone_and_a_laptop_without_sideways_scrolling(brow
             )
             assert scroll <= inner, (width, lang, scroll, inner)
             assert narrowest >= 150, (width, lang, narrowest)  # not one character per line
+            # English text in a CJK face set “quotes” full-width: Latin faces come first.
+            font = page.evaluate("getComputedStyle(document.body).fontFamily")
+            assert font.startswith("system-ui" if lang == "en" else '"PingFang SC"'), font
         finally:
             context.close()

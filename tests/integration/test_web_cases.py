@@ -264,3 +264,23 @@ def test_the_english_case_list_joins_departments_with_commas(app, db, factory):
     assert "、" not in english and ", " in english
     chinese = departments("zh")
     assert "、" in chinese and ", " not in chinese
+
+
+def test_english_dates_and_stage_names_do_not_break_inside_a_word(app, db, factory):
+    """English is longer: on a phone "Started 2026-11-30" broke as "2026-11-/30" and the stage
+    "Completion pre-check" as "pre-/check". A date stays on one line; a stage's hyphen does not
+    break (U+2011), so the name wraps between its words."""
+    deploy_processes(db)
+    enterprise_id = factory.enterprise()
+    flow = Flow.start(db, JCA, jca_apply(), enterprise_id=enterprise_id)
+    case = flow.case()
+    client = enterprise_client(factory, enterprise_id)
+
+    item = case_item(client.get("/cases?lang=en").get_data(as_text=True), case.case_number)
+    assert f'<span class="nowrap">Started {local_date(case.started_at)}</span>' in item
+    page = client.get(f"/cases/{case.case_number}?lang=en").get_data(as_text=True)
+    assert ">Completion pre\u2011check</li>" in page and "Completion pre-check</li>" not in page
+    holders = re.search(r'data-testid="holders">(.*?)</table>', page, re.S).group(1)
+    assert re.search(r'data-label="Since" class="nowrap">\d{4}-\d\d-\d\d \d\d:\d\d<', holders)
+    # the English page names its language, which picks Latin faces before the CJK ones
+    assert '<html lang="en">' in page
