@@ -226,7 +226,8 @@ def _translate(error: ValidationError, locale: str | None) -> list[tuple[str, st
     if kw == "type":
         return [(path, message("type", locale, expected=_type_names(value, lang)))]
     if kw == "enum":
-        return [(path, message("enum", locale, values="、".join(_show(v) for v in value)))]
+        sep = ", " if lang == EN else "、"
+        return [(path, message("enum", locale, values=sep.join(_show(v) for v in value)))]
     if kw == "const":
         if value is True:
             return [(path, message("const_true", locale))]

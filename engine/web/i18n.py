@@ -194,6 +194,7 @@ CATALOGUE_EN: dict[str, str | tuple[str, str]] = {
     "全部案件": "All cases",
     "案件已结束": "The case has ended",
     "首次部署": "First version",
+    "已部署 %(key)s 版本 %(version)s": "Deployed %(key)s version %(version)s",
     "新增": "added",
     "删除了": "removed",
     "修改": "changed",
@@ -374,7 +375,10 @@ def one_language(text: str | None) -> str:
     match = _ZH_THEN_EN_IN_PARENS.match(text) or _ZH_THEN_EN_TITLE.match(text)
     if match is None:
         return text
-    return match["en"] if is_en() else match["zh"]
+    if not is_en():
+        return match["zh"]
+    english = match["en"]  # written lower-case to follow the Chinese; shown as a sentence
+    return english[:1].upper() + english[1:]
 
 
 def ngettext(singular: str, plural: str, n: int, **params) -> str:

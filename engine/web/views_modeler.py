@@ -36,7 +36,7 @@ def modeler_process(key: str):
         summaries = version_diff.summarize([d.file.content for d in versions], key)
         deployed = request.args.get("deployed")
         if deployed:
-            flash(f"{_('已部署')} {key} {_('版本')} {deployed}", "success")
+            flash(_("已部署 %(key)s 版本 %(version)s", key=key, version=deployed), "success")
         return render_template(
             "modeler.html",
             definition=definition,

@@ -75,3 +75,14 @@ def test_english_pages_name_a_changed_element_by_its_english_name(app, factory, 
     assert "changed Fire protection design review Task_fire_review" in english, english
     chinese = newest_summary(client.get("/modeler/web_review?lang=zh").get_data(as_text=True))
     assert "修改 消防设计审查 Task_fire_review" in chinese, chinese
+
+
+def test_the_deployed_notice_reads_as_one_sentence_in_either_language(app, factory, now):
+    db = app.extensions["pazhou"]["db"]
+    deploy(db, now, "sla_pause.bpmn")
+    client, _ = factory.web_login(factory.user("analyst"))
+
+    chinese = client.get("/modeler/sla_pause?deployed=1&lang=zh").get_data(as_text=True)
+    assert "已部署 sla_pause 版本 1" in chinese
+    english = client.get("/modeler/sla_pause?deployed=1&lang=en").get_data(as_text=True)
+    assert "Deployed sla_pause version 1" in english  # was "Deployed sla_pause Version 1"

@@ -59,5 +59,5 @@ def test_error_pages_speak_the_page_language_only(app, factory):
     assert "Not found" not in chinese and "no such case" not in chinese
 
     english = client.get("/cases/HZ-2099-999999?lang=en").get_data(as_text=True)
-    assert "404 · Not found" in english and "no such case" in english
+    assert "404 · Not found" in english and "<p>No such case</p>" in english
     assert "未找到" not in english and "案件不存在" not in english

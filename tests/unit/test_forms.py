@@ -239,6 +239,10 @@ def test_dependent_required():
     assert validate(schema, {"decision": "maybe", "reasons": "x"}) == {
         "decision": ["取值必须是以下之一：approve、refuse"]
     }
+    # English lists the values with English commas, not the Chinese enumeration comma
+    assert validate(schema, {"decision": "maybe", "reasons": "x"}, locale="en") == {
+        "decision": ["Must be one of: approve, refuse"]
+    }
 
 
 # ------------------------------------------------------------------- locale
