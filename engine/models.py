@@ -227,6 +227,8 @@ class Task(Base):
     form_key: Mapped[str | None] = mapped_column(String(100))
     sla_working_days: Mapped[int | None] = mapped_column(Integer)
     legal_basis: Mapped[str | None] = mapped_column(String(300))
+    # The element's `legal_basis_en`, copied when the row is written, like title_en.
+    legal_basis_en: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)

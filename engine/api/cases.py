@@ -43,6 +43,7 @@ OPEN_TASK_FIELDS = (
     "status",
     "due_at",
     "legal_basis",
+    "legal_basis_en",
 )
 
 

@@ -41,6 +41,7 @@ def task_summary(task: Task) -> dict:
         "due_provisional": task.due_provisional,
         "sla_working_days": task.sla_working_days,
         "legal_basis": task.legal_basis,
+        "legal_basis_en": task.legal_basis_en,
         "completed_at": task.completed_at,
         "completed_by": task.completed_by,
         "sla_status": sla.sla_status(task, now()),

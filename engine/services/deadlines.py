@@ -219,6 +219,7 @@ def _escalate(ctx: journal.StepContext, task: Task) -> Task:
         department=LEADERSHIP,
         status="ready",
         legal_basis=task.legal_basis,
+        legal_basis_en=task.legal_basis_en,
         created_at=ctx.now,
         due_provisional=False,
         paused_seconds=0,

@@ -290,6 +290,7 @@ def _create_task_row(ctx: StepContext, human) -> Task:
         "form_key": props.get("formKey"),
         "sla_working_days": sla,
         "legal_basis": props.get("legal_basis"),
+        "legal_basis_en": element_names.english(props, element_names.LEGAL_BASIS_EN),
         "created_at": ctx.now,
         "due_at": due_at,
         "due_provisional": provisional,

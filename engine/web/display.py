@@ -1,4 +1,5 @@
-"""Template filters: local times, SLA badges, stage, department, status and procedure names."""
+"""Template filters: local times, SLA badges, stage, department, status and procedure names, and
+legal bases, in the page's language where the BPMN gives both."""
 
 from __future__ import annotations
 
@@ -60,6 +61,12 @@ def task_title(task) -> str:
     if isinstance(task, Mapping):
         return in_page_language(task.get("title"), task.get("title_en"))
     return in_page_language(task.title, task.title_en)
+
+
+def legal_basis(task) -> str:
+    """A task's legal basis in the page's language (its BPMN element's ``legal_basis_en`` on
+    English pages, else the Chinese one); empty when it has none."""
+    return in_page_language(task.legal_basis, task.legal_basis_en)
 
 
 def definition_name(definition) -> str:
@@ -218,6 +225,7 @@ def init_filters(app) -> None:
         message_name=message_name,
         one_language=one_language,
         task_title=task_title,
+        legal_basis=legal_basis,
         definition_name=definition_name,
         form_title=form_title,
     )

@@ -161,6 +161,7 @@ CATALOGUE_EN: dict[str, str | tuple[str, str]] = {
     ),
     "名称": "Name",
     "英文名称": "English name",
+    "英文法律依据": "English legal basis",
     "表单": "Form",
     "办理时限（工作日）": "Time limit (working days)",
     "按泳道": "From the lane",

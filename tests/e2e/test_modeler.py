@@ -203,6 +203,15 @@ def test_after_typing_in_the_panel_one_click_selects_another_element(page, world
     shape("Task_enterprise_reply").click()
     expect(shown).to_have_text("Task_enterprise_reply")
     expect(field("legal_basis")).to_have_value("《浏览器测试依据》")
+    expect(field("legal_basis_en")).to_have_value("")
+
+    # the English legal basis, then a click on the event and back
+    field("legal_basis_en").fill("Browser test provisions, Art. 1")
+    shape("StartEvent_apply").click()
+    expect(shown).to_have_text("StartEvent_apply")
+    expect(field("legal_basis_en")).to_be_hidden()
+    shape("Task_enterprise_reply").click()
+    expect(field("legal_basis_en")).to_have_value("Browser test provisions, Art. 1")
 
     # the name of the user task, then a click on another user task
     field("name").fill("企业回复意见")
@@ -233,6 +242,7 @@ def test_after_typing_in_the_panel_one_click_selects_another_element(page, world
         )
     }
     assert props["legal_basis"] == "《浏览器测试依据》"
+    assert props["legal_basis_en"] == "Browser test provisions, Art. 1"
     assert props["formKey"] == "rect_submit"
     start = root.find(".//bpmn:startEvent[@id='StartEvent_apply']", NS)
     assert element_names.name_en_of(start) == "Application received"
@@ -274,21 +284,25 @@ def test_every_panel_edit_undoes_and_redoes_in_one_step(page, world):
     expect(properties.locator("[data-prop-id]")).to_have_text(task)
     department = properties.locator("select[name=department]")
     legal_basis = properties.locator("input[name=legal_basis]")
+    legal_basis_en = properties.locator("input[name=legal_basis_en]")
     name_en = properties.locator("input[name=name_en]")
     before = exported_settings(page, task)
     assert before.get("department") != "'housing'"
     xml_before = exported_xml(page)
 
-    # three edits, each field left by Tab or by the panel (not by the diagram)
+    # four edits, each field left by Tab or by the panel (not by the diagram)
     department.select_option("housing")
     department.blur()
     legal_basis.fill("《撤销测试依据》")
     legal_basis.blur()
+    legal_basis_en.fill("Undo test provisions, Art. 1")
+    legal_basis_en.blur()
     name_en.fill("Fire review (undo test)")
     name_en.blur()
     edited = {
         "department": "'housing'",
         "legal_basis": "《撤销测试依据》",
+        "legal_basis_en": "Undo test provisions, Art. 1",
         "name_en": "Fire review (undo test)",
     }
     assert exported_settings(page, task) == {**before, **edited}
@@ -303,16 +317,27 @@ def test_every_panel_edit_undoes_and_redoes_in_one_step(page, world):
         assert exported_settings(page, task) == settings
         expect(department).to_have_value(settings.get("department", "").strip("'"))
         expect(legal_basis).to_have_value(settings.get("legal_basis", ""))
+        expect(legal_basis_en).to_have_value(settings.get("legal_basis_en", ""))
         expect(name_en).to_have_value(settings.get("name_en", ""))
 
     # Ctrl+Z takes back one edit at a time, newest first, in the XML and in the panel
-    for settings in [state("department", "legal_basis"), state("department"), state()]:
+    for settings in [
+        state("department", "legal_basis", "legal_basis_en"),
+        state("department", "legal_basis"),
+        state("department"),
+        state(),
+    ]:
         page.keyboard.press("Control+z")
         shows(settings)
     assert exported_xml(page) == xml_before
 
     # Ctrl+Y does them again, oldest first
-    for settings in [state("department"), state("department", "legal_basis"), state(*edited)]:
+    for settings in [
+        state("department"),
+        state("department", "legal_basis"),
+        state("department", "legal_basis", "legal_basis_en"),
+        state(*edited),
+    ]:
         page.keyboard.press("Control+y")
         shows(settings)
     assert exported_xml(page) == xml_edited

@@ -424,6 +424,38 @@ def test_the_migrations_build_the_schema_the_models_declare(db):
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
 
 
+def test_the_english_legal_basis_migrates_down_and_up_again(db, now):
+    """0007 adds task.legal_basis_en to a database holding tasks, and takes it away again."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from engine.migrate import alembic_config
+
+    deploy(db, now, "web_review.bpmn")
+    case_id = start(db, now, "web_review")
+
+    def migrate_to(revision: str, down: bool = False) -> set[str]:
+        config = alembic_config(db.url)
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, revision)
+        db.engine.dispose()  # the pool's connections may know the old columns
+        return {column["name"] for column in inspect(db.engine).get_columns("task")}
+
+    def fire_task() -> Task:
+        with db.read() as session:
+            return session.scalars(
+                select(Task).where(Task.case_id == case_id, Task.element_id == "Task_fire_review")
+            ).one()
+
+    assert fire_task().legal_basis_en.startswith("Interim Provisions")
+    assert "legal_basis_en" not in migrate_to("0006", down=True)
+    assert "legal_basis_en" in migrate_to("head")
+    fire = fire_task()
+    assert fire.legal_basis_en is None  # the English went with the column: pages show Chinese
+    assert fire.legal_basis.startswith("《建设工程消防设计审查验收管理暂行规定》")
+
+
 def test_a_step_reads_the_jobs_of_its_own_case_through_their_index(db, now):
     """Not the live jobs of every case: with thousands of open tasks each holding SLA jobs,
     every step would search them all."""

@@ -84,6 +84,13 @@ class OpenTaskSchema(ma.Schema):
     status = fields.String(required=True)
     due_at = fields.DateTime(allow_none=True)
     legal_basis = fields.String(allow_none=True)
+    legal_basis_en = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "English legal basis (the BPMN element's `legal_basis_en` property); "
+            "null: none given, show `legal_basis`."
+        },
+    )
 
 
 class CaseSummarySchema(ma.Schema):

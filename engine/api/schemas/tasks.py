@@ -60,6 +60,13 @@ class TaskSummarySchema(ma.Schema):
     due_provisional = fields.Boolean()
     sla_working_days = fields.Integer(allow_none=True)
     legal_basis = fields.String(allow_none=True)
+    legal_basis_en = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "English legal basis (the BPMN element's `legal_basis_en` property); "
+            "null: none given, show `legal_basis`."
+        },
+    )
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     sla_status = fields.String(

@@ -1,12 +1,12 @@
 // BPMN modeler with a small properties form: the name and English name (name_en) of any named
 // element, or of the process when its pool is selected, and the SpiffWorkflow extension
-// properties of a user task (department, formKey, sla_working_days, legal_basis, stage); see
-// processes/README.md. Every edit is one step on the command stack (Ctrl+Z / Ctrl+Y), and the
+// properties of a user task (department, formKey, sla_working_days, legal_basis and its English
+// legal_basis_en, stage); see processes/README.md. Every edit is one step on the command stack (Ctrl+Z / Ctrl+Y), and the
 // panel follows the diagram as it changes (undo, redo, a label edited on the canvas).
 import { readConfig, wireActions } from "./modeler_common.js";
 
 const SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core";
-const EDITABLE = ["formKey", "sla_working_days", "legal_basis", "stage"];
+const EDITABLE = ["formKey", "sla_working_days", "legal_basis", "legal_basis_en", "stage"];
 // Elements whose name a reader sees (lanes are named by department codes, not edited here).
 const NAMED = /^bpmn:(\w*Task|\w*Event|\w*Gateway|CallActivity|SubProcess|Transaction|SequenceFlow|Participant)$/;
 
