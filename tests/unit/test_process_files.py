@@ -3,10 +3,10 @@
 Covers all BPMN/DMN/form files, whoever wrote them: the processes parse with SpiffWorkflow's
 SpiffBpmnParser (call activities and DMN references resolve), user tasks name an existing form
 and a department, the process and every element people read carry an English name (name_en),
-forms are valid draft 2020-12 schemas with Chinese and English titles, expressions stay in
-the restricted subset, DMN tables use a hit policy SpiffWorkflow supports, and every diagram is
-drawable: DI geometry for each flow node and sequence flow, nodes inside their lane band, no two
-shapes overlapping.
+every legal basis its English (legal_basis_en), forms are valid draft 2020-12 schemas with
+Chinese and English titles, expressions stay in the restricted subset, DMN tables use a hit
+policy SpiffWorkflow supports, and every diagram is drawable: DI geometry for each flow node and
+sequence flow, nodes inside their lane band, no two shapes overlapping.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 import forms
 from engine import element_names
+from engine.bpmn_xml import spiff_property
 from forms.validation import check_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -233,12 +234,22 @@ UNNAMED_FOR_PEOPLE = frozenset(
 def test_the_process_and_every_named_element_have_an_english_name(path):
     """English pages show name_en: the procedure lists, inbox, task and case pages show the
     process's and the user tasks', the case diagram every element's. A new element cannot
-    leave it out."""
+    leave it out. Nor can a task with a legal basis leave out its English (legal_basis_en),
+    which the inbox, task and case pages show."""
     problems = []
     for el in _xml(path).getroot().iter():
-        if not isinstance(el.tag, str) or not el.get("name") or el.tag in UNNAMED_FOR_PEOPLE:
+        if not isinstance(el.tag, str) or not el.tag.startswith(f"{{{BPMN}}}"):
             continue
-        if not el.tag.startswith(f"{{{BPMN}}}"):
+        if spiff_property(el, "legal_basis") is not None:
+            legal_basis_en = element_names.legal_basis_en_of(el) or ""
+            where = f"{path.name}:{el.get('id')} (legal_basis {spiff_property(el, 'legal_basis')})"
+            if not legal_basis_en:
+                problems.append(f"{where}: no legal_basis_en property")
+            elif CJK.search(legal_basis_en):
+                problems.append(f"{where}: legal_basis_en {legal_basis_en!r} is not English")
+            elif len(legal_basis_en) > element_names.LEGAL_BASIS_MAX_LENGTH:
+                problems.append(f"{where}: legal_basis_en is too long for task.legal_basis_en")
+        if not el.get("name") or el.tag in UNNAMED_FOR_PEOPLE:
             continue
         english = element_names.name_en_of(el) or ""
         where = f"{path.name}:{el.get('id')} ({el.get('name')})"
