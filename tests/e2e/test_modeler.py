@@ -57,21 +57,13 @@ def test_analyst_changes_a_department_validates_and_deploys_a_new_version(page, 
         definition = deployments.get_definition(session, PROCESS_KEY)
         root = parse_secure(definition.file.content.encode())
     assert definition.version == before + 1
-    task = root.find(".//bpmn:userTask[@id='Task_civil_defense_review']", NS)
-    props = {
-        p.get("name"): p.get("value")
-        for p in task.findall(
-            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS
-        )
-    }
+    props = settings_of(root, "Task_civil_defense_review")
     assert props["department"] == "'housing'"
     assert props["formKey"] == "cd_design_review"
 
 
 def test_validation_problems_are_shown_on_the_element(page, world):
-    login(page, world, "analyst")
-    page.goto(world.url(f"/modeler/{PROCESS_KEY}"))
-    expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
+    open_modeler(page, world)
     page.locator(".djs-element[data-element-id='Task_fire_review']").click()
     form_key = page.get_by_test_id("properties").locator("input[name=formKey]")
     form_key.fill("no_such_form")
@@ -125,10 +117,7 @@ def test_the_decision_table_editor_names_its_views_and_speaks_chinese(page, worl
 
 
 def test_analyst_gives_a_task_and_the_process_english_names(page, world):
-    login(page, world, "analyst")
-    page.goto(world.url(f"/modeler/{PROCESS_KEY}"))
-    expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
-    properties = page.get_by_test_id("properties")
+    properties = open_modeler(page, world)
     name_en = properties.locator("input[name=name_en]")
 
     page.locator(".djs-element[data-element-id='Task_fire_review']").click()
@@ -177,10 +166,7 @@ def test_analyst_gives_a_task_and_the_process_english_names(page, world):
 
 def test_after_typing_in_the_panel_one_click_selects_another_element(page, world):
     """The field is left by clicking the diagram, not by Tab: the click selects, the edit stays."""
-    login(page, world, "analyst")
-    page.goto(world.url(f"/modeler/{PROCESS_KEY}"))
-    expect(page.get_by_test_id("modeler-canvas")).to_have_attribute("data-loaded", "true")
-    properties = page.get_by_test_id("properties")
+    properties = open_modeler(page, world)
     shown = properties.locator("[data-prop-id]")
 
     def field(name):
@@ -233,14 +219,8 @@ def test_after_typing_in_the_panel_one_click_selects_another_element(page, world
     with world.db.read() as session:
         definition = deployments.get_definition(session, PROCESS_KEY)
         root = parse_secure(definition.file.content.encode())
-    reply = root.find(".//bpmn:userTask[@id='Task_enterprise_reply']", NS)
-    assert reply.get("name") == "企业回复意见"
-    props = {
-        p.get("name"): p.get("value")
-        for p in reply.findall(
-            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS
-        )
-    }
+    props = settings_of(root, "Task_enterprise_reply")
+    assert props["name"] == "企业回复意见"
     assert props["legal_basis"] == "《浏览器测试依据》"
     assert props["legal_basis_en"] == "Browser test provisions, Art. 1"
     assert props["formKey"] == "rect_submit"
@@ -266,7 +246,19 @@ def exported(page):
 
 def exported_settings(page, element_id: str) -> dict[str, str]:
     """The name and the SpiffWorkflow properties of one element in the page's XML."""
-    element = exported(page).find(f".//*[@id='{element_id}']")
+    return settings_of(exported(page), element_id)
+
+
+def pool_and_process_names(page) -> tuple[str, str]:
+    """The pool's name and its process's in the page's XML (deploys store the process's)."""
+    root = exported(page)
+    pool = root.find(".//bpmn:participant[@id='Participant_web_review']", NS)
+    process = root.find(f".//bpmn:process[@id='{PROCESS_KEY}']", NS)
+    return pool.get("name"), process.get("name")
+
+
+def settings_of(root, element_id: str) -> dict[str, str]:
+    element = root.find(f".//*[@id='{element_id}']")
     settings = {
         p.get("name"): p.get("value")
         for p in element.findall(
@@ -379,23 +371,17 @@ def test_undoing_a_pool_rename_restores_the_process_name_too(page, world):
     expect(properties.locator("[data-prop-id]")).to_have_text(PROCESS_KEY)
     name = properties.locator("input[name=name]")
 
-    def names():
-        root = exported(page)
-        pool = root.find(".//bpmn:participant[@id='Participant_web_review']", NS)
-        process = root.find(f".//bpmn:process[@id='{PROCESS_KEY}']", NS)
-        return pool.get("name"), process.get("name")
-
-    old = names()
+    old = pool_and_process_names(page)
     assert old[0] == old[1]
     name.fill("并联审查（撤销测试）")
     name.blur()
-    assert names() == ("并联审查（撤销测试）", "并联审查（撤销测试）")
+    assert pool_and_process_names(page) == ("并联审查（撤销测试）", "并联审查（撤销测试）")
 
     page.keyboard.press("Control+z")
-    assert names() == old
+    assert pool_and_process_names(page) == old
     expect(name).to_have_value(old[0])
     page.keyboard.press("Control+y")
-    assert names() == ("并联审查（撤销测试）", "并联审查（撤销测试）")
+    assert pool_and_process_names(page) == ("并联审查（撤销测试）", "并联审查（撤销测试）")
     expect(name).to_have_value("并联审查（撤销测试）")
 
 
@@ -448,13 +434,7 @@ def test_a_pool_renamed_on_the_canvas_renames_its_process(page, world):
     label edited on the canvas as it follows the panel, and one undo takes both back."""
     open_modeler(page, world)
 
-    def names():
-        root = exported(page)
-        pool = root.find(".//bpmn:participant[@id='Participant_web_review']", NS)
-        process = root.find(f".//bpmn:process[@id='{PROCESS_KEY}']", NS)
-        return pool.get("name"), process.get("name")
-
-    old = names()
+    old = pool_and_process_names(page)
     page.locator(".djs-element[data-element-id='Participant_web_review']").dblclick(
         position={"x": 12, "y": 40}
     )
@@ -464,9 +444,9 @@ def test_a_pool_renamed_on_the_canvas_renames_its_process(page, world):
     page.keyboard.type("并联审查（画布改名）")
     page.keyboard.press("Enter")
     expect(editor).to_be_hidden()
-    assert names() == ("并联审查（画布改名）", "并联审查（画布改名）")
+    assert pool_and_process_names(page) == ("并联审查（画布改名）", "并联审查（画布改名）")
 
     page.keyboard.press("Control+z")
-    assert names() == old
+    assert pool_and_process_names(page) == old
     page.keyboard.press("Control+y")
-    assert names() == ("并联审查（画布改名）", "并联审查（画布改名）")
+    assert pool_and_process_names(page) == ("并联审查（画布改名）", "并联审查（画布改名）")

@@ -194,6 +194,24 @@ def upload(*names: str, field: str = "files[]", contents: dict[str, bytes] | Non
     }
 
 
+def post_bpmn(client, content: bytes, path: str = "/api/v1/definitions", name="web_review.bpmn"):
+    """Upload one BPMN file as the modeler does: to deploy it, or to ``.../validate`` it."""
+    return client.post(path, data=upload(name, contents={name: content}))
+
+
+def assert_deploy_refused(client, content: bytes, element_id: str, text: str) -> None:
+    """Deploying ``content`` is refused with problem+json naming ``element_id`` and saying
+    ``text``; nothing is deployed."""
+    response = post_bpmn(client, content)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    body = response.get_json()
+    assert [p["element_id"] for p in body["problems"]] == [element_id]
+    [message] = body["errors"]["web_review.bpmn"]
+    assert text in message and element_id in message
+    assert client.get("/api/v1/definitions").get_json()["items"] == []
+
+
 @pytest.fixture
 def parallel_review(analyst):
     """parallel_review.bpmn deployed through the API (lanes fire, civil_defense, enterprise)."""

@@ -3,7 +3,6 @@ at deploy, returned beside the Chinese ones, refused when empty, and no cost to 
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +15,7 @@ from engine.worker import run_due_jobs
 from tests.conftest import fixture_bytes
 from tests.factories import deploy, start, task_by_element
 
-from .conftest import upload
+from .conftest import assert_deploy_refused, post_bpmn, upload
 
 FIRE_TASK = "Task_fire_review"
 NAME_EN = '<spiffworkflow:property name="name_en" value="Fire protection design review" />'
@@ -85,29 +84,14 @@ def test_a_case_and_its_tasks_carry_english_titles_where_the_bpmn_gives_them(
 
 def test_an_empty_english_name_is_refused_at_deploy_naming_the_element(analyst):
     for blank in ("", "   "):
-        response = analyst.post(
-            "/api/v1/definitions",
-            data={"files[]": [(io.BytesIO(_with_fire_task_name_en(blank)), "web_review.bpmn")]},
-            content_type="multipart/form-data",
-        )
-        assert response.status_code == 422
-        assert response.content_type == "application/problem+json"
-        body = response.get_json()
-        assert [p["element_id"] for p in body["problems"]] == [FIRE_TASK]
-        [message] = body["errors"]["web_review.bpmn"]
-        assert "name_en" in message and FIRE_TASK in message
-    assert analyst.get("/api/v1/definitions").get_json()["items"] == []
+        assert_deploy_refused(analyst, _with_fire_task_name_en(blank), FIRE_TASK, "name_en")
 
 
 def test_validation_reports_an_empty_english_name_of_the_process_itself(analyst):
     content = fixture_bytes("web_review.bpmn").replace(
         b'value="Parallel review (web test)"', b'value=""'
     )
-    response = analyst.post(
-        "/api/v1/definitions/validate",
-        data={"files[]": [(io.BytesIO(content), "web_review.bpmn")]},
-        content_type="multipart/form-data",
-    )
+    response = post_bpmn(analyst, content, "/api/v1/definitions/validate")
     body = response.get_json()
     assert body["valid"] is False
     assert [p["element_id"] for p in body["problems"]] == ["web_review"]
@@ -188,11 +172,7 @@ def test_an_element_given_two_english_names_is_refused_at_deploy(analyst):
         NAME_EN.encode(),
         NAME_EN.encode() + b'<spiffworkflow:property name="name_en" value="Fire review" />',
     )
-    response = analyst.post(
-        "/api/v1/definitions/validate",
-        data={"files[]": [(io.BytesIO(content), "web_review.bpmn")]},
-        content_type="multipart/form-data",
-    )
+    response = post_bpmn(analyst, content, "/api/v1/definitions/validate")
     body = response.get_json()
     assert body["valid"] is False
     assert [p["element_id"] for p in body["problems"]] == [FIRE_TASK]

@@ -4,7 +4,6 @@ deploy when empty, and no cost to a completion."""
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import UTC, datetime
 
@@ -18,7 +17,7 @@ from engine.worker import run_due_jobs
 from tests.conftest import fixture_bytes
 from tests.factories import deploy, start, task_by_element
 
-from .conftest import upload
+from .conftest import assert_deploy_refused, post_bpmn, upload
 
 FIRE_TASK = "Task_fire_review"
 CIVIL_DEFENSE_TASK = "Task_civil_defense_review"
@@ -121,18 +120,9 @@ def test_the_api_returns_the_english_legal_basis_beside_the_chinese(
 
 def test_an_empty_english_legal_basis_is_refused_at_deploy_naming_the_element(analyst):
     for blank in ("", "   "):
-        response = analyst.post(
-            "/api/v1/definitions",
-            data={"files[]": [(io.BytesIO(_with_fire_legal_basis_en(blank)), "web_review.bpmn")]},
-            content_type="multipart/form-data",
+        assert_deploy_refused(
+            analyst, _with_fire_legal_basis_en(blank), FIRE_TASK, "empty legal_basis_en"
         )
-        assert response.status_code == 422
-        assert response.content_type == "application/problem+json"
-        body = response.get_json()
-        assert [p["element_id"] for p in body["problems"]] == [FIRE_TASK]
-        [message] = body["errors"]["web_review.bpmn"]
-        assert "empty legal_basis_en" in message and FIRE_TASK in message
-    assert analyst.get("/api/v1/definitions").get_json()["items"] == []
 
 
 @pytest.mark.parametrize(
@@ -154,11 +144,7 @@ def test_an_empty_english_legal_basis_is_refused_at_deploy_naming_the_element(an
     ids=["twice", "too long"],
 )
 def test_validation_refuses_a_second_or_too_long_english_legal_basis(analyst, content, message):
-    response = analyst.post(
-        "/api/v1/definitions/validate",
-        data={"files[]": [(io.BytesIO(content()), "web_review.bpmn")]},
-        content_type="multipart/form-data",
-    )
+    response = post_bpmn(analyst, content(), "/api/v1/definitions/validate")
     body = response.get_json()
     assert body["valid"] is False
     assert [p["element_id"] for p in body["problems"]] == [FIRE_TASK]

@@ -240,24 +240,24 @@ def test_the_process_and_every_named_element_have_an_english_name(path):
     for el in _xml(path).getroot().iter():
         if not isinstance(el.tag, str) or not el.tag.startswith(f"{{{BPMN}}}"):
             continue
-        if spiff_property(el, "legal_basis") is not None:
-            legal_basis_en = element_names.legal_basis_en_of(el) or ""
-            where = f"{path.name}:{el.get('id')} (legal_basis {spiff_property(el, 'legal_basis')})"
-            if not legal_basis_en:
-                problems.append(f"{where}: no legal_basis_en property")
-            elif CJK.search(legal_basis_en):
-                problems.append(f"{where}: legal_basis_en {legal_basis_en!r} is not English")
-            elif len(legal_basis_en) > element_names.LEGAL_BASIS_MAX_LENGTH:
+        if (legal_basis := spiff_property(el, "legal_basis")) is not None:
+            where = f"{path.name}:{el.get('id')} (legal_basis {legal_basis})"
+            english = element_names.legal_basis_en_of(el)
+            problems += _not_english(where, "legal_basis_en", english)
+            if english and len(english) > element_names.LEGAL_BASIS_MAX_LENGTH:
                 problems.append(f"{where}: legal_basis_en is too long for task.legal_basis_en")
-        if not el.get("name") or el.tag in UNNAMED_FOR_PEOPLE:
-            continue
-        english = element_names.name_en_of(el) or ""
-        where = f"{path.name}:{el.get('id')} ({el.get('name')})"
-        if not english:
-            problems.append(f"{where}: no name_en property")
-        elif CJK.search(english):
-            problems.append(f"{where}: name_en {english!r} is not English")
+        if el.get("name") and el.tag not in UNNAMED_FOR_PEOPLE:
+            where = f"{path.name}:{el.get('id')} ({el.get('name')})"
+            problems += _not_english(where, "name_en", element_names.name_en_of(el))
     assert not problems, "\n".join(problems)
+
+
+def _not_english(where: str, prop: str, value: str | None) -> list[str]:
+    if not value:
+        return [f"{where}: no {prop} property"]
+    if CJK.search(value):
+        return [f"{where}: {prop} {value!r} is not English"]
+    return []
 
 
 def _restricted_problems(source: str, mode: str) -> list[str]:
