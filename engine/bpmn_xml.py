@@ -53,14 +53,18 @@ def parse_secure(content: bytes) -> etree._Element:
     try:
         defused.fromstring(content, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise XmlProblem(f"禁止使用 DTD/实体 (DTD and entities are not allowed): {exc}") from None
+        raise XmlProblem(
+            f"禁止使用 DTD/实体：{exc} (DTD and entities are not allowed: {exc})"
+        ) from None
     except defused.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else None
-        raise XmlProblem(f"XML 格式错误 (malformed XML): {exc}", line) from None
+        raise XmlProblem(f"XML 格式错误：{exc} (malformed XML: {exc})", line) from None
     try:
         root = etree.fromstring(content, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise XmlProblem(f"XML 格式错误 (malformed XML): {exc.msg}", exc.lineno) from None
+        raise XmlProblem(
+            f"XML 格式错误：{exc.msg} (malformed XML: {exc.msg})", exc.lineno
+        ) from None
     if root.getroottree().docinfo.doctype:
         raise XmlProblem("禁止使用 DTD (DTD is not allowed)")
     return root

@@ -130,7 +130,10 @@ def _check_process_xml(
     reserved = {"Start", "End", "Root", f"{process.get('id')}.EndJoin"}
     for element in process.iter():
         if isinstance(element.tag, str) and element.get("id") in reserved:
-            problem(element, f"元素 id '{element.get('id')}' 是引擎保留名 (reserved id, rename it)")
+            problem(
+                element,
+                f"元素 id '{element.get('id')}' 是引擎保留名，请改名 (id '{element.get('id')}' is reserved by the engine: rename it)",
+            )
 
     for task in process.iter(f"{{{bpmn_xml.BPMN_NS}}}userTask"):
         department_expr = bpmn_xml.spiff_property(task, "department")
@@ -138,20 +141,27 @@ def _check_process_xml(
         if department_expr:
             error = scripting.check_expression(department_expr)
             if error:
-                problem(task, f"department 表达式无效 (invalid department expression): {error}")
+                problem(
+                    task, f"department 表达式无效：{error} (invalid department expression: {error})"
+                )
         elif not lane:
             problem(
                 task,
                 "人工任务不在任何泳道中，也没有 department 属性 (user task has no lane and no department property)",
             )
         elif not is_assignable(lane):
-            problem(task, f"泳道名 '{lane}' 不是部门代码 (lane name is not a department code)")
+            problem(
+                task, f"泳道名 '{lane}' 不是部门代码 (lane name '{lane}' is not a department code)"
+            )
         form_key = bpmn_xml.spiff_property(task, "formKey")
         if form_key and not form_exists(form_key):
             problem(task, f"表单 '{form_key}' 不存在于 forms/ (no form '{form_key}' in forms/)")
         sla = bpmn_xml.spiff_property(task, "sla_working_days")
         if sla is not None and not sla.isdigit():
-            problem(task, f"sla_working_days 必须是整数 (must be an integer): {sla}")
+            problem(
+                task,
+                f"sla_working_days 必须是整数：{sla} (the sla_working_days property must be an integer: {sla})",
+            )
     for start in process.findall("bpmn:startEvent", NS):
         form_key = bpmn_xml.spiff_property(start, "formKey")
         if form_key and not form_exists(form_key):
@@ -163,7 +173,8 @@ def _check_process_xml(
         if unknown:
             problem(
                 start,
-                f"starters 中有未知的部门代码 (unknown department in starters): {', '.join(unknown)}",
+                f"starters 中有未知的部门代码：{', '.join(unknown)}"
+                f" (unknown department in starters: {', '.join(unknown)})",
             )
 
     for element, message in element_names.problems(process):
@@ -177,7 +188,8 @@ def _check_process_xml(
         elif target not in available_keys:
             problem(
                 activity,
-                f"被调用的流程 '{target}' 未部署且不在本次上传中 (called process not provided)",
+                f"被调用的流程 '{target}' 未部署且不在本次上传中"
+                f" (called process '{target}' is neither deployed nor in this upload)",
             )
         else:
             called.append(target)
@@ -193,13 +205,13 @@ def _check_process_xml(
         if script is not None and script.text:
             error = scripting.check_script(script.text)
             if error:
-                problem(script_task, f"脚本不允许 (script rejected): {error}")
+                problem(script_task, f"脚本不允许：{error} (script rejected: {error})")
     for flow in process.iter(f"{{{bpmn_xml.BPMN_NS}}}sequenceFlow"):
         condition = flow.find("bpmn:conditionExpression", NS)
         if condition is not None and condition.text and condition.text.strip():
             error = scripting.check_expression(condition.text)
             if error:
-                problem(flow, f"条件表达式不允许 (condition rejected): {error}")
+                problem(flow, f"条件表达式不允许：{error} (condition rejected: {error})")
     return called, decisions
 
 
@@ -214,7 +226,9 @@ def analyse_bundle(
     roots: dict[str, etree._Element] = {}
     for filename, content in files:
         if len(content) > max_bytes:
-            result.problems.append(Problem(filename, f"文件超过 {max_bytes} 字节 (file too large)"))
+            result.problems.append(
+                Problem(filename, f"文件超过 {max_bytes} 字节 (file is over {max_bytes} bytes)")
+            )
             continue
         try:
             root = bpmn_xml.parse_secure(content)
@@ -239,7 +253,7 @@ def analyse_bundle(
                 result.problems.append(
                     Problem(
                         filename,
-                        f"BPMN 模式错误 (schema error): {exc}",
+                        f"BPMN 模式错误：{exc} (schema error: {exc})",
                         line,
                         bpmn_xml.element_at_line(root, line),
                     )
@@ -302,7 +316,8 @@ def analyse_bundle(
                     result.problems.append(
                         Problem(
                             filename,
-                            f"DMN 决策 '{decision_id}' 未部署且不在本次上传中 (decision not provided)",
+                            f"DMN 决策 '{decision_id}' 未部署且不在本次上传中"
+                            f" (decision '{decision_id}' is neither deployed nor in this upload)",
                             rule.sourceline,
                             rule.get("id"),
                         )

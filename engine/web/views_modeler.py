@@ -12,6 +12,7 @@ from ..services import deployments
 from . import bp, version_diff
 from .context import database, now, settings
 from .i18n import gettext as _
+from .i18n import one_language
 from .session_auth import current_actor, roles
 
 
@@ -72,6 +73,16 @@ def _bundle() -> list[tuple[str, bytes]]:
     return [(filename, xml.encode("utf-8"))]
 
 
+def _in_page_language(problems) -> list[dict]:
+    """Problems as the page shows them: the message in the page's language (the API keeps
+    both)."""
+    shown = []
+    for problem in problems:
+        item = problem if isinstance(problem, dict) else problem.as_dict()
+        shown.append({**item, "message": one_language(item["message"])})
+    return shown
+
+
 @bp.route("/modeler/validate", methods=["POST"])
 @roles("analyst", "admin")
 def modeler_validate():
@@ -80,7 +91,7 @@ def modeler_validate():
         analysis = deployments.validate_bundle(
             session, current_actor(), files, settings().max_bpmn_bytes
         )
-    return {"valid": analysis.valid, "problems": [p.as_dict() for p in analysis.problems]}
+    return {"valid": analysis.valid, "problems": _in_page_language(analysis.problems)}
 
 
 @bp.route("/modeler/deploy", methods=["POST"])
@@ -98,5 +109,5 @@ def modeler_deploy():
                 for d in definitions
             ]
     except InvalidDefinition as exc:
-        return {"deployed": [], "problems": getattr(exc, "problems", [])}, 422
+        return {"deployed": [], "problems": _in_page_language(getattr(exc, "problems", []))}, 422
     return {"deployed": result, "problems": []}

@@ -86,3 +86,28 @@ def test_the_deployed_notice_reads_as_one_sentence_in_either_language(app, facto
     assert "已部署 sla_pause 版本 1" in chinese
     english = client.get("/modeler/sla_pause?deployed=1&lang=en").get_data(as_text=True)
     assert "Deployed sla_pause version 1" in english  # was "Deployed sla_pause Version 1"
+
+
+def test_validation_problems_read_in_the_pages_language_with_their_details(app, factory, now):
+    """The API answers in both languages; the analyst's page shows its own, details included."""
+    client, csrf = factory.web_login(factory.user("analyst"))
+    broken = (
+        fixture_bytes("sla_pause.bpmn")
+        .replace(b'name="housing">', b'name="housing_dept">')
+        .replace(b'name="sla_working_days" value="5"', b'name="sla_working_days" value="five"')
+    )
+    body = {"filename": "sla_pause.bpmn", "xml": broken.decode()}
+
+    def messages(lang: str, path: str) -> list[str]:
+        response = client.post(f"{path}?lang={lang}", json=body, headers={"X-CSRF-Token": csrf})
+        return sorted({p["message"] for p in response.get_json()["problems"]})
+
+    for path in ("/modeler/validate", "/modeler/deploy"):
+        assert messages("en", path) == [
+            "Lane name 'housing_dept' is not a department code",
+            "The sla_working_days property must be an integer: five",
+        ]
+        assert messages("zh", path) == [
+            "sla_working_days 必须是整数：five",
+            "泳道名 'housing_dept' 不是部门代码",
+        ]
