@@ -4,8 +4,8 @@ Form files live next to this package as ``forms/<form_key>.json``; keys are
 ``[a-z0-9_]+``. This package must not import anything from ``engine``.
 
 See ``forms.validation`` for the error-path convention (``items.0.name``, ``""`` for the
-whole form) and the ``x-title-en`` / ``x-labels-en`` / ``x-options-en`` English title and
-label conventions, ``forms.conditions`` for fields required only under a condition
+whole form), the ``x-title-en`` / ``x-labels-en`` / ``x-options-en`` English title and
+label conventions and a pattern's ``x-pattern-message`` (``-en``), ``forms.conditions`` for fields required only under a condition
 (``if``/``then``), and ``forms.formats`` for the custom formats ``uscc``, ``project-code``, ``cn-mobile`` and ``attachment``
 (:func:`attachment_field` tells whether a field path is a file field).
 """

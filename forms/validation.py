@@ -24,6 +24,14 @@ English labels live in one top-level map::
 Keys are dotted property paths *without array indices* (``dangerous_works.scale`` labels
 ``dangerous_works.0.scale``); use :func:`label_key` to turn an error path into a label key.
 
+What a pattern asks for
+-----------------------
+A ``pattern`` failure can only say "invalid format" unless the field says what it wants;
+the field may carry both languages of that sentence::
+
+    "pattern": "海珠区", "x-pattern-message": "须为海珠区内的地址（包含“海珠区”）",
+    "x-pattern-message-en": "Must be an address in Haizhu District (containing “海珠区”)"
+
 English option titles
 ---------------------
 A field's choices (``enum`` values, or ``oneOf``/``anyOf`` alternatives with ``const`` and a
@@ -50,6 +58,7 @@ SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
 TITLE_EN_KEY = "x-title-en"
 LABELS_EN_KEY = "x-labels-en"
 OPTIONS_EN_KEY = "x-options-en"
+PATTERN_MESSAGE_KEYS = ("x-pattern-message", "x-pattern-message-en")
 
 ZH = "zh"
 EN = "en"
@@ -223,6 +232,10 @@ def _translate(error: ValidationError, locale: str | None) -> list[tuple[str, st
         best = best_match(candidates)
         if best is not None:
             return _translate(best, locale)
+    if kw == "pattern" and isinstance(error.schema, Mapping):
+        said = error.schema.get(PATTERN_MESSAGE_KEYS[1 if lang == EN else 0])
+        if said:
+            return [(path, said)]
     if kw == "type":
         return [(path, message("type", locale, expected=_type_names(value, lang)))]
     if kw == "enum":
@@ -275,23 +288,28 @@ _NAMED_SCHEMAS = frozenset(
 )
 
 
-def _walk_formats(node: Any, where: str, names: bool = False) -> Iterable[tuple[str, str]]:
-    """(path, format) of every schema node with a format; ``names``: ``node`` maps names to
-    schemas (the value of ``properties`` and the like), so a field named ``default`` counts."""
+def _walk_formats(node: Any, where: str) -> Iterable[tuple[str, str]]:
+    """(path, format) of every schema node with a format."""
+    for path, sub in _schema_nodes(node, where):
+        if isinstance(sub.get("format"), str):
+            yield path, sub["format"]
+
+
+def _schema_nodes(node: Any, where: str, names: bool = False) -> Iterable[tuple[str, Mapping]]:
+    """(path, node) of every schema node; ``names``: ``node`` maps names to schemas (the
+    value of ``properties`` and the like), so a field named ``default`` counts."""
     if isinstance(node, Mapping) and names:
         for key, sub in node.items():
-            yield from _walk_formats(sub, f"{where}/{key}")
+            yield from _schema_nodes(sub, f"{where}/{key}")
     elif isinstance(node, Mapping):
-        fmt = node.get("format")
-        if isinstance(fmt, str):
-            yield where, fmt
+        yield where, node
         for key, sub in node.items():
             if key in _DATA_KEYWORDS:
                 continue
-            yield from _walk_formats(sub, f"{where}/{key}", key in _NAMED_SCHEMAS)
+            yield from _schema_nodes(sub, f"{where}/{key}", key in _NAMED_SCHEMAS)
     elif isinstance(node, list):
         for i, sub in enumerate(node):
-            yield from _walk_formats(sub, f"{where}/{i}")
+            yield from _schema_nodes(sub, f"{where}/{i}")
 
 
 def check_schema(schema: Any) -> list[str]:
@@ -330,6 +348,21 @@ def check_schema(schema: Any) -> list[str]:
     ):
         problems.append(f"/{LABELS_EN_KEY}: must map field paths to English label strings")
     problems += _option_titles_problems(schema)
+    problems += _pattern_message_problems(schema)
+    return problems
+
+
+def _pattern_message_problems(schema: Mapping[str, Any]) -> list[str]:
+    """Both languages of a pattern's message, non-empty, on a field that has a pattern."""
+    problems = []
+    for where, node in _schema_nodes(schema, ""):
+        given = [key for key in PATTERN_MESSAGE_KEYS if key in node]
+        if not given:
+            continue
+        if "pattern" not in node:
+            problems.append(f"{where or '/'}: {given[0]} on a field without a pattern")
+        if not all(isinstance(node.get(k), str) and node[k].strip() for k in PATTERN_MESSAGE_KEYS):
+            problems.append(f"{where or '/'}: give both {' and '.join(PATTERN_MESSAGE_KEYS)}")
     return problems
 
 

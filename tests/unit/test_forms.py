@@ -514,3 +514,44 @@ def test_conditional_requirements_are_read_from_if_then_else():
     }
     # "always" is required anyway; a form without conditions has none
     assert forms.conditional_requirements(HEADER) == {}
+
+
+# ------------------------------------------------------------------- pattern messages
+def test_a_pattern_failure_says_what_the_field_wants_in_the_pages_language():
+    schema = load_form("fire_start")
+    data = {"site_address": "广州市天河区珠江新城"}
+    assert validate(schema, data)["site_address"] == ["须为海珠区内的地址（地址中包含“海珠区”）"]
+    assert validate(schema, data, locale="en")["site_address"] == [
+        "Must be an address in Haizhu District (the address contains “海珠区”)"
+    ]
+    assert "site_address" not in validate(schema, {"site_address": "广州市海珠区阅江西路"})
+    # a pattern without a message still fails, generically
+    assert validate(
+        {"properties": {"code": {"type": "string", "pattern": "^P"}}}, {"code": "X"}
+    ) == {"code": ["格式不正确"]}
+
+
+def test_check_schema_wants_both_languages_of_a_pattern_message_on_a_patterned_field():
+    field = {"type": "string", "pattern": "^P", "x-pattern-message": "以 P 开头"}
+    assert check_schema({"properties": {"code": field}}) == [
+        "/properties/code: give both x-pattern-message and x-pattern-message-en"
+    ]
+    lonely = {
+        "type": "string",
+        "x-pattern-message": "以 P 开头",
+        "x-pattern-message-en": "Starts with P",
+    }
+    assert check_schema({"properties": {"code": lonely}}) == [
+        "/properties/code: x-pattern-message on a field without a pattern"
+    ]
+
+
+def test_every_shipped_pattern_says_what_it_wants():
+    """'Invalid format' alone leaves an applicant guessing what the field wants."""
+    silent = [
+        f"{key}{where}"
+        for key in list_forms()
+        for where, node in forms.validation._schema_nodes(load_form(key), "")
+        if "pattern" in node and "x-pattern-message" not in node
+    ]
+    assert silent == []
