@@ -251,7 +251,7 @@ def complete_task(task_id: int):
             )
         for path, messages in upload_errors.items():
             errors.setdefault(path, []).extend(messages)
-        flash(_("表单有错误，请修改后重新提交"), "error")
+        # the summary above the form says it; a flash banner too would say it twice
         return _render_task(task_id, data, errors, status=422)
     flash(_("任务已办结"), "success")
     if actor.role == "enterprise":

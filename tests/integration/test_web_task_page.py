@@ -310,6 +310,21 @@ def test_a_required_read_only_field_is_taken_from_the_case_not_the_post(app, fac
     assert flow.data()["current_phase"] == "P1"
 
 
+def test_a_refused_form_says_so_once_above_the_form(app, factory):
+    db = app.extensions["pazhou"]["db"]
+    deploy_processes(db)
+    flow = Flow.start(db, "construction_permit_phased", permit_start())
+    task = flow.task("Task_permit_apply")
+    client, csrf = factory.web_login(factory.user("enterprise", None, flow.enterprise_id))
+
+    response = client.post(f"/tasks/{task.id}", data={"csrf_token": csrf})
+    html = _html(response)
+    assert response.status_code == 422
+    assert 'data-testid="error-summary"' in html
+    assert "flash-error" not in html  # the summary says it; no second banner at the top
+    assert flow.inbox() == [("enterprise", "Task_permit_apply")]
+
+
 def test_the_api_keeps_read_only_fields_as_the_case_holds_them(app, factory):
     """The same rule without the page: an enterprise posting its own phase (or editing the
     officer's notice items) through the API changes nothing of them."""
