@@ -46,6 +46,11 @@ def spiff_property(element, name: str) -> str | None:
 class XmlProblem(Exception):
     message: str
     line: int | None = None
+    halves: tuple[str, str] | None = None  # (Chinese, English): a detail may hold either
+
+    @classmethod
+    def bilingual(cls, zh: str, en: str, line: int | None = None) -> XmlProblem:
+        return cls(f"{zh} ({en})", line, (zh, en))
 
 
 def parse_secure(content: bytes) -> etree._Element:
@@ -53,17 +58,17 @@ def parse_secure(content: bytes) -> etree._Element:
     try:
         defused.fromstring(content, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise XmlProblem(
-            f"禁止使用 DTD/实体：{exc} (DTD and entities are not allowed: {exc})"
+        raise XmlProblem.bilingual(
+            f"禁止使用 DTD/实体：{exc}", f"DTD and entities are not allowed: {exc}"
         ) from None
     except defused.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else None
-        raise XmlProblem(f"XML 格式错误：{exc} (malformed XML: {exc})", line) from None
+        raise XmlProblem.bilingual(f"XML 格式错误：{exc}", f"malformed XML: {exc}", line) from None
     try:
         root = etree.fromstring(content, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise XmlProblem(
-            f"XML 格式错误：{exc.msg} (malformed XML: {exc.msg})", exc.lineno
+        raise XmlProblem.bilingual(
+            f"XML 格式错误：{exc.msg}", f"malformed XML: {exc.msg}", exc.lineno
         ) from None
     if root.getroottree().docinfo.doctype:
         raise XmlProblem("禁止使用 DTD (DTD is not allowed)")

@@ -31,6 +31,21 @@ class Problem:
     message: str
     line: int | None = None
     element_id: str | None = None
+    # (Chinese, English) when the message was written as both: a detail in it (a lane named in
+    # Chinese, a SyntaxError with parentheses) can make ``message`` impossible to split back.
+    halves: tuple[str, str] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def bilingual(
+        cls,
+        file: str,
+        zh: str,
+        en: str,
+        line: int | None = None,
+        element_id: str | None = None,
+    ) -> Problem:
+        """A problem said in both languages; ``message`` is ``zh (en)``, as the API gives it."""
+        return cls(file, f"{zh} ({en})", line, element_id, (zh, en))
 
     def as_dict(self) -> dict:
         return {
@@ -124,15 +139,20 @@ def _check_process_xml(
 ) -> tuple[list[str], list[str]]:
     """Checks SpiffWorkflow does not make: departments, forms, call targets, script syntax."""
 
-    def problem(element, message):
-        problems.append(Problem(filename, message, element.sourceline, element.get("id")))
+    def problem(element, message, english=None):
+        where = (element.sourceline, element.get("id"))
+        if english is None:
+            problems.append(Problem(filename, message, *where))
+        else:
+            problems.append(Problem.bilingual(filename, message, english, *where))
 
     reserved = {"Start", "End", "Root", f"{process.get('id')}.EndJoin"}
     for element in process.iter():
         if isinstance(element.tag, str) and element.get("id") in reserved:
             problem(
                 element,
-                f"元素 id '{element.get('id')}' 是引擎保留名，请改名 (id '{element.get('id')}' is reserved by the engine: rename it)",
+                f"元素 id '{element.get('id')}' 是引擎保留名，请改名",
+                f"id '{element.get('id')}' is reserved by the engine: rename it",
             )
 
     for task in process.iter(f"{{{bpmn_xml.BPMN_NS}}}userTask"):
@@ -142,7 +162,9 @@ def _check_process_xml(
             error = scripting.check_expression(department_expr)
             if error:
                 problem(
-                    task, f"department 表达式无效：{error} (invalid department expression: {error})"
+                    task,
+                    f"department 表达式无效：{error}",
+                    f"invalid department expression: {error}",
                 )
         elif not lane:
             problem(
@@ -151,21 +173,24 @@ def _check_process_xml(
             )
         elif not is_assignable(lane):
             problem(
-                task, f"泳道名 '{lane}' 不是部门代码 (lane name '{lane}' is not a department code)"
+                task,
+                f"泳道名 '{lane}' 不是部门代码",
+                f"lane name '{lane}' is not a department code",
             )
         form_key = bpmn_xml.spiff_property(task, "formKey")
         if form_key and not form_exists(form_key):
-            problem(task, f"表单 '{form_key}' 不存在于 forms/ (no form '{form_key}' in forms/)")
+            problem(task, f"表单 '{form_key}' 不存在于 forms/", f"no form '{form_key}' in forms/")
         sla = bpmn_xml.spiff_property(task, "sla_working_days")
         if sla is not None and not sla.isdigit():
             problem(
                 task,
-                f"sla_working_days 必须是整数：{sla} (the sla_working_days property must be an integer: {sla})",
+                f"sla_working_days 必须是整数：{sla}",
+                f"the sla_working_days property must be an integer: {sla}",
             )
     for start in process.findall("bpmn:startEvent", NS):
         form_key = bpmn_xml.spiff_property(start, "formKey")
         if form_key and not form_exists(form_key):
-            problem(start, f"表单 '{form_key}' 不存在于 forms/ (no form '{form_key}' in forms/)")
+            problem(start, f"表单 '{form_key}' 不存在于 forms/", f"no form '{form_key}' in forms/")
         starters = starters_of(start)
         if starters == []:
             problem(start, "starters 为空：请列出可以发起的部门，或删除该属性 (empty starters)")
@@ -173,8 +198,8 @@ def _check_process_xml(
         if unknown:
             problem(
                 start,
-                f"starters 中有未知的部门代码：{', '.join(unknown)}"
-                f" (unknown department in starters: {', '.join(unknown)})",
+                f"starters 中有未知的部门代码：{', '.join(unknown)}",
+                f"unknown department in starters: {', '.join(unknown)}",
             )
 
     for element, message in element_names.problems(process):
@@ -188,8 +213,8 @@ def _check_process_xml(
         elif target not in available_keys:
             problem(
                 activity,
-                f"被调用的流程 '{target}' 未部署且不在本次上传中"
-                f" (called process '{target}' is neither deployed nor in this upload)",
+                f"被调用的流程 '{target}' 未部署且不在本次上传中",
+                f"called process '{target}' is neither deployed nor in this upload",
             )
         else:
             called.append(target)
@@ -205,13 +230,13 @@ def _check_process_xml(
         if script is not None and script.text:
             error = scripting.check_script(script.text)
             if error:
-                problem(script_task, f"脚本不允许：{error} (script rejected: {error})")
+                problem(script_task, f"脚本不允许：{error}", f"script rejected: {error}")
     for flow in process.iter(f"{{{bpmn_xml.BPMN_NS}}}sequenceFlow"):
         condition = flow.find("bpmn:conditionExpression", NS)
         if condition is not None and condition.text and condition.text.strip():
             error = scripting.check_expression(condition.text)
             if error:
-                problem(flow, f"条件表达式不允许：{error} (condition rejected: {error})")
+                problem(flow, f"条件表达式不允许：{error}", f"condition rejected: {error}")
     return called, decisions
 
 
@@ -227,13 +252,15 @@ def analyse_bundle(
     for filename, content in files:
         if len(content) > max_bytes:
             result.problems.append(
-                Problem(filename, f"文件超过 {max_bytes} 字节 (file is over {max_bytes} bytes)")
+                Problem.bilingual(
+                    filename, f"文件超过 {max_bytes} 字节", f"file is over {max_bytes} bytes"
+                )
             )
             continue
         try:
             root = bpmn_xml.parse_secure(content)
         except bpmn_xml.XmlProblem as exc:
-            result.problems.append(Problem(filename, exc.message, exc.line))
+            result.problems.append(Problem(filename, exc.message, exc.line, halves=exc.halves))
             continue
         kind = bpmn_xml.kind_of(root)
         if kind is None:
@@ -251,9 +278,10 @@ def analyse_bundle(
             except ValidationException as exc:
                 line = exc.line_number or None
                 result.problems.append(
-                    Problem(
+                    Problem.bilingual(
                         filename,
-                        f"BPMN 模式错误：{exc} (schema error: {exc})",
+                        f"BPMN 模式错误：{exc}",
+                        f"schema error: {exc}",
                         line,
                         bpmn_xml.element_at_line(root, line),
                     )
@@ -314,10 +342,10 @@ def analyse_bundle(
                         process,
                     )
                     result.problems.append(
-                        Problem(
+                        Problem.bilingual(
                             filename,
-                            f"DMN 决策 '{decision_id}' 未部署且不在本次上传中"
-                            f" (decision '{decision_id}' is neither deployed nor in this upload)",
+                            f"DMN 决策 '{decision_id}' 未部署且不在本次上传中",
+                            f"decision '{decision_id}' is neither deployed nor in this upload",
                             rule.sourceline,
                             rule.get("id"),
                         )

@@ -133,6 +133,7 @@ def problems_error(problems) -> InvalidDefinition:
         f"流程定义有 {len(problems)} 个问题 (the bundle has {len(problems)} problem(s))", errors
     )
     error.problems = [p.as_dict() for p in problems]
+    error.analysed = list(problems)  # the Problems themselves: a page picks one language
     return error
 
 

@@ -12,7 +12,7 @@ from ..services import deployments
 from . import bp, version_diff
 from .context import database, now, settings
 from .i18n import gettext as _
-from .i18n import one_language
+from .i18n import is_en, one_language
 from .session_auth import current_actor, roles
 
 
@@ -75,11 +75,20 @@ def _bundle() -> list[tuple[str, bytes]]:
 
 def _in_page_language(problems) -> list[dict]:
     """Problems as the page shows them: the message in the page's language (the API keeps
-    both)."""
+    both). A problem written as two halves is shown by its half: its message cannot always
+    be split back, a detail (a Chinese lane name, a SyntaxError) may hold Chinese or
+    parentheses."""
     shown = []
     for problem in problems:
         item = problem if isinstance(problem, dict) else problem.as_dict()
-        shown.append({**item, "message": one_language(item["message"])})
+        halves = getattr(problem, "halves", None)
+        if halves is None:
+            message = one_language(item["message"])
+        elif is_en():
+            message = halves[1][:1].upper() + halves[1][1:]
+        else:
+            message = halves[0]
+        shown.append({**item, "message": message})
     return shown
 
 
@@ -109,5 +118,10 @@ def modeler_deploy():
                 for d in definitions
             ]
     except InvalidDefinition as exc:
-        return {"deployed": [], "problems": _in_page_language(getattr(exc, "problems", []))}, 422
+        return {
+            "deployed": [],
+            "problems": _in_page_language(
+                getattr(exc, "analysed", None) or getattr(exc, "problems", [])
+            ),
+        }, 422
     return {"deployed": result, "problems": []}

@@ -111,3 +111,63 @@ def test_validation_problems_read_in_the_pages_language_with_their_details(app, 
             "sla_working_days 必须是整数：five",
             "泳道名 'housing_dept' 不是部门代码",
         ]
+
+
+def test_problem_details_with_chinese_or_parentheses_are_not_split_inside(app, factory, now):
+    """A detail may hold Chinese (a lane named in Chinese, a value) or parentheses (a
+    SyntaxError): the page still shows exactly one language, the whole detail kept."""
+    client, csrf = factory.web_login(factory.user("analyst"))
+    broken = (
+        fixture_bytes("sla_pause.bpmn")
+        .replace(b'name="housing">', 'name="住建科">'.encode())
+        .replace(
+            b'name="sla_working_days" value="5"', 'name="sla_working_days" value="五 (5)"'.encode()
+        )
+    )
+    body = {"filename": "sla_pause.bpmn", "xml": broken.decode()}
+
+    def messages(lang: str, path: str) -> list[str]:
+        response = client.post(f"{path}?lang={lang}", json=body, headers={"X-CSRF-Token": csrf})
+        return sorted({p["message"] for p in response.get_json()["problems"]})
+
+    for path in ("/modeler/validate", "/modeler/deploy"):
+        assert messages("en", path) == [
+            "Lane name '住建科' is not a department code",
+            "The sla_working_days property must be an integer: 五 (5)",
+        ]
+        assert messages("zh", path) == [
+            "sla_working_days 必须是整数：五 (5)",
+            "泳道名 '住建科' 不是部门代码",
+        ]
+    api = client.post("/modeler/validate?lang=en", json=body, headers={"X-CSRF-Token": csrf})
+    assert api.status_code == 200
+
+
+def test_a_script_syntax_error_is_shown_whole_in_either_language():
+    from engine.definitions import DeployedContext, analyse_bundle
+    from engine.web.views_modeler import _in_page_language
+
+    xml = fixture_bytes("sla_pause.bpmn").decode()
+    assert "<bpmn:process" in xml
+    script = (
+        '<bpmn:scriptTask id="bad_script"><bpmn:script>x = foo(</bpmn:script></bpmn:scriptTask>'
+    )
+    xml = xml.replace("</bpmn:process>", script + "</bpmn:process>", 1)
+    analysis = analyse_bundle([("s.bpmn", xml.encode())], DeployedContext(), lambda key: True)
+    (problem,) = [p for p in analysis.problems if p.element_id == "bad_script"]
+    assert problem.message == (
+        "脚本不允许：'(' was never closed (<unknown>, line 1)"
+        " (script rejected: '(' was never closed (<unknown>, line 1))"
+    )
+    from flask import Flask
+    from flask_babel import Babel
+
+    for lang, expected in (
+        ("zh", "脚本不允许：'(' was never closed (<unknown>, line 1)"),
+        ("en", "Script rejected: '(' was never closed (<unknown>, line 1)"),
+    ):
+        page = Flask(__name__)
+        Babel(page, locale_selector=lambda lang=lang: lang)
+        with page.test_request_context():
+            (shown,) = _in_page_language([problem])
+        assert shown["message"] == expected
