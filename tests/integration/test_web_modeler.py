@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from flask import Flask
+from flask_babel import Babel
+
+from engine.definitions import DeployedContext, analyse_bundle
 from engine.services import deployments
+from engine.web.views_modeler import _in_page_language
 from tests.conftest import fixture_bytes
 from tests.factories import deploy
 
@@ -88,40 +94,40 @@ def test_the_deployed_notice_reads_as_one_sentence_in_either_language(app, facto
     assert "Deployed sla_pause version 1" in english  # was "Deployed sla_pause Version 1"
 
 
-def test_validation_problems_read_in_the_pages_language_with_their_details(app, factory, now):
+@pytest.mark.parametrize(
+    ("lane", "sla", "english", "chinese"),
+    [
+        (
+            "housing_dept",
+            "five",
+            [
+                "Lane name 'housing_dept' is not a department code",
+                "The sla_working_days property must be an integer: five",
+            ],
+            ["sla_working_days 必须是整数：five", "泳道名 'housing_dept' 不是部门代码"],
+        ),
+        # a detail holding Chinese or parentheses is kept whole, in one language
+        (
+            "住建科",
+            "五 (5)",
+            [
+                "Lane name '住建科' is not a department code",
+                "The sla_working_days property must be an integer: 五 (5)",
+            ],
+            ["sla_working_days 必须是整数：五 (5)", "泳道名 '住建科' 不是部门代码"],
+        ),
+    ],
+)
+def test_validation_problems_read_in_the_pages_language_with_their_details(
+    app, factory, lane, sla, english, chinese
+):
     """The API answers in both languages; the analyst's page shows its own, details included."""
     client, csrf = factory.web_login(factory.user("analyst"))
     broken = (
         fixture_bytes("sla_pause.bpmn")
-        .replace(b'name="housing">', b'name="housing_dept">')
-        .replace(b'name="sla_working_days" value="5"', b'name="sla_working_days" value="five"')
-    )
-    body = {"filename": "sla_pause.bpmn", "xml": broken.decode()}
-
-    def messages(lang: str, path: str) -> list[str]:
-        response = client.post(f"{path}?lang={lang}", json=body, headers={"X-CSRF-Token": csrf})
-        return sorted({p["message"] for p in response.get_json()["problems"]})
-
-    for path in ("/modeler/validate", "/modeler/deploy"):
-        assert messages("en", path) == [
-            "Lane name 'housing_dept' is not a department code",
-            "The sla_working_days property must be an integer: five",
-        ]
-        assert messages("zh", path) == [
-            "sla_working_days 必须是整数：five",
-            "泳道名 'housing_dept' 不是部门代码",
-        ]
-
-
-def test_problem_details_with_chinese_or_parentheses_are_not_split_inside(app, factory, now):
-    """A detail may hold Chinese (a lane named in Chinese, a value) or parentheses (a
-    SyntaxError): the page still shows exactly one language, the whole detail kept."""
-    client, csrf = factory.web_login(factory.user("analyst"))
-    broken = (
-        fixture_bytes("sla_pause.bpmn")
-        .replace(b'name="housing">', 'name="住建科">'.encode())
+        .replace(b'name="housing">', f'name="{lane}">'.encode())
         .replace(
-            b'name="sla_working_days" value="5"', 'name="sla_working_days" value="五 (5)"'.encode()
+            b'name="sla_working_days" value="5"', f'name="sla_working_days" value="{sla}"'.encode()
         )
     )
     body = {"filename": "sla_pause.bpmn", "xml": broken.decode()}
@@ -131,22 +137,11 @@ def test_problem_details_with_chinese_or_parentheses_are_not_split_inside(app, f
         return sorted({p["message"] for p in response.get_json()["problems"]})
 
     for path in ("/modeler/validate", "/modeler/deploy"):
-        assert messages("en", path) == [
-            "Lane name '住建科' is not a department code",
-            "The sla_working_days property must be an integer: 五 (5)",
-        ]
-        assert messages("zh", path) == [
-            "sla_working_days 必须是整数：五 (5)",
-            "泳道名 '住建科' 不是部门代码",
-        ]
-    api = client.post("/modeler/validate?lang=en", json=body, headers={"X-CSRF-Token": csrf})
-    assert api.status_code == 200
+        assert messages("en", path) == english
+        assert messages("zh", path) == chinese
 
 
 def test_a_script_syntax_error_is_shown_whole_in_either_language():
-    from engine.definitions import DeployedContext, analyse_bundle
-    from engine.web.views_modeler import _in_page_language
-
     xml = fixture_bytes("sla_pause.bpmn").decode()
     assert "<bpmn:process" in xml
     script = (
@@ -159,9 +154,6 @@ def test_a_script_syntax_error_is_shown_whole_in_either_language():
         "脚本不允许：'(' was never closed (<unknown>, line 1)"
         " (script rejected: '(' was never closed (<unknown>, line 1))"
     )
-    from flask import Flask
-    from flask_babel import Babel
-
     for lang, expected in (
         ("zh", "脚本不允许：'(' was never closed (<unknown>, line 1)"),
         ("en", "Script rejected: '(' was never closed (<unknown>, line 1)"),
