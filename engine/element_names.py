@@ -38,18 +38,23 @@ _CHECKED = {
 
 def name_en_of(element) -> str | None:
     """The element's own ``name_en`` (not a child element's); None when it has none."""
-    return (spiff_property(element, NAME_EN) or "").strip() or None
+    return _text(spiff_property(element, NAME_EN))
 
 
 def legal_basis_en_of(element) -> str | None:
     """The element's own ``legal_basis_en``; None when it has none."""
-    return (spiff_property(element, LEGAL_BASIS_EN) or "").strip() or None
+    return _text(spiff_property(element, LEGAL_BASIS_EN))
 
 
 def english(properties: dict, name: str = NAME_EN) -> str | None:
     """``name_en`` (or another English property, ``legal_basis_en``) from a task spec's parsed
     extension properties (SpiffWorkflow's dict)."""
-    return (properties.get(name) or "").strip() or None
+    return _text(properties.get(name))
+
+
+def _text(value: str | None) -> str | None:
+    """A property's value as shown: blank counts as none."""
+    return (value or "").strip() or None
 
 
 def problems(process) -> list[tuple[object, str]]:
@@ -64,7 +69,7 @@ def problems(process) -> list[tuple[object, str]]:
         limit, called = _CHECKED[name]
         owner = _owner(prop)
         owner = process if owner is None else owner
-        value = (prop.get("value") or "").strip()
+        value = _text(prop.get("value"))
         if (owner, name) in given:
             found.append((owner, f"{name} 重复：每个元素只写一个{called} ({name} given twice)"))
         given.add((owner, name))

@@ -376,10 +376,15 @@ def one_language(text: str | None) -> str:
     match = _ZH_THEN_EN_IN_PARENS.match(text) or _ZH_THEN_EN_TITLE.match(text)
     if match is None:
         return text
+    return page_half(match["zh"], match["en"])
+
+
+def page_half(zh: str, en: str) -> str:
+    """The page's half of a message written in both languages; the English half is written
+    lower-case to follow the Chinese, and shown as a sentence."""
     if not is_en():
-        return match["zh"]
-    english = match["en"]  # written lower-case to follow the Chinese; shown as a sentence
-    return english[:1].upper() + english[1:]
+        return zh
+    return en[:1].upper() + en[1:]
 
 
 def ngettext(singular: str, plural: str, n: int, **params) -> str:

@@ -12,7 +12,7 @@ from ..services import deployments
 from . import bp, version_diff
 from .context import database, now, settings
 from .i18n import gettext as _
-from .i18n import is_en, one_language
+from .i18n import one_language, page_half
 from .session_auth import current_actor, roles
 
 
@@ -82,12 +82,7 @@ def _in_page_language(problems) -> list[dict]:
     for problem in problems:
         item = problem if isinstance(problem, dict) else problem.as_dict()
         halves = getattr(problem, "halves", None)
-        if halves is None:
-            message = one_language(item["message"])
-        elif is_en():
-            message = halves[1][:1].upper() + halves[1][1:]
-        else:
-            message = halves[0]
+        message = one_language(item["message"]) if halves is None else page_half(*halves)
         shown.append({**item, "message": message})
     return shown
 
